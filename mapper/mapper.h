@@ -1,0 +1,163 @@
+// The mapper contract: how slabkit asks for memory.
+//
+// A mapper is any class M with the members below; `static_assert(
+// slabkit::IsMapper<M>::value)` checks the signatures at compile time. There
+// are no virtual functions: allocators take a mapper type as a template
+// parameter, and MapperRef erases the type only where a class picks its mapper
+// by name at run time (a slow path: every mapper call is a system call or
+// close to one).
+//
+//   size_t page_size() const;
+//       Granularity of every range below. A power of two, constant.
+//   const char* name() const;
+//       Short static name for reports ("mmap", "file", ...).
+//   absl::StatusOr<void*> Reserve(size_t size, size_t alignment);
+//       Address space of `size` bytes (a multiple of page_size()) aligned to
+//       `alignment` (a power of two, >= page_size()). Inaccessible.
+//   absl::Status Commit(void* addr, size_t size);
+//       Makes a reserved, uncommitted (or decommitted) range readable and
+//       writable. Its bytes read as zero afterwards.
+//   absl::Status Decommit(void* addr, size_t size);
+//       Gives a committed range's memory back; the range stays reserved and is
+//       inaccessible until committed again.
+//   absl::Status Protect(void* addr, size_t size);
+//       Makes a range a guard: any access faults (where the mapper can enforce
+//       it; FixedRegionMapper documents that it cannot).
+//   absl::Status Release(void* addr, size_t size);
+//       Returns a whole range obtained from Reserve.
+//
+// Every member is thread-safe, never throws, never aborts and never calls
+// malloc: slabkit may itself be malloc. Error statuses carry a code and no
+// message (a message would allocate): kResourceExhausted means out of memory,
+// kInvalidArgument a range or alignment the contract forbids.
+#ifndef SLABKIT_MAPPER_MAPPER_H_
+#define SLABKIT_MAPPER_MAPPER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace slabkit {
+
+// A status with `code` and no message: constructing it never allocates.
+inline absl::Status CodeStatus(absl::StatusCode code) {
+  return absl::Status(code, absl::string_view());
+}
+
+// Maps an errno value from a failed system call to a message-free status.
+absl::Status ErrnoStatus(int err);
+
+// True when `x` is a power of two (0 is not).
+constexpr bool IsPowerOfTwo(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+// The contract's argument checks, shared by every mapper: `addr` and `size`
+// page-aligned and `size` non-zero.
+inline bool IsPageRange(const void* addr, size_t size, size_t page_size) {
+  return size != 0 && size % page_size == 0 &&
+         reinterpret_cast<uintptr_t>(addr) % page_size == 0;
+}
+
+template <typename M, typename = void>
+struct IsMapper : std::false_type {};
+
+template <typename M>
+struct IsMapper<
+    M, std::void_t<
+           std::enable_if_t<std::is_same_v<
+               decltype(std::declval<const M&>().page_size()), size_t>>,
+           std::enable_if_t<std::is_same_v<
+               decltype(std::declval<const M&>().name()), const char*>>,
+           std::enable_if_t<std::is_same_v<
+               decltype(std::declval<M&>().Reserve(size_t{}, size_t{})),
+               absl::StatusOr<void*>>>,
+           std::enable_if_t<std::is_same_v<
+               decltype(std::declval<M&>().Commit(nullptr, size_t{})),
+               absl::Status>>,
+           std::enable_if_t<std::is_same_v<
+               decltype(std::declval<M&>().Decommit(nullptr, size_t{})),
+               absl::Status>>,
+           std::enable_if_t<std::is_same_v<
+               decltype(std::declval<M&>().Protect(nullptr, size_t{})),
+               absl::Status>>,
+           std::enable_if_t<std::is_same_v<
+               decltype(std::declval<M&>().Release(nullptr, size_t{})),
+               absl::Status>>>> : std::true_type {};
+
+// A non-owning, type-erased reference to a mapper: a pointer and a table of
+// functions built at compile time for the mapper's type. The mapper must
+// outlive every use. Copyable and trivially destructible.
+class MapperRef {
+ public:
+  MapperRef() = default;
+
+  template <typename M>
+  explicit MapperRef(M* mapper) : self_(mapper), ops_(&kOpsFor<M>) {
+    static_assert(IsMapper<M>::value, "M does not satisfy the mapper contract");
+  }
+
+  bool valid() const { return self_ != nullptr; }
+  // The mapper object itself; identifies it (two refs to one mapper compare
+  // equal).
+  const void* target() const { return self_; }
+
+  size_t page_size() const { return ops_->page_size(self_); }
+  const char* name() const { return ops_->name(self_); }
+  absl::StatusOr<void*> Reserve(size_t size, size_t alignment) const {
+    return ops_->reserve(self_, size, alignment);
+  }
+  absl::Status Commit(void* addr, size_t size) const {
+    return ops_->commit(self_, addr, size);
+  }
+  absl::Status Decommit(void* addr, size_t size) const {
+    return ops_->decommit(self_, addr, size);
+  }
+  absl::Status Protect(void* addr, size_t size) const {
+    return ops_->protect(self_, addr, size);
+  }
+  absl::Status Release(void* addr, size_t size) const {
+    return ops_->release(self_, addr, size);
+  }
+
+ private:
+  struct Ops {
+    size_t (*page_size)(const void*);
+    const char* (*name)(const void*);
+    absl::StatusOr<void*> (*reserve)(void*, size_t, size_t);
+    absl::Status (*commit)(void*, void*, size_t);
+    absl::Status (*decommit)(void*, void*, size_t);
+    absl::Status (*protect)(void*, void*, size_t);
+    absl::Status (*release)(void*, void*, size_t);
+  };
+
+  template <typename M>
+  static constexpr Ops kOpsFor = {
+      [](const void* m) { return static_cast<const M*>(m)->page_size(); },
+      [](const void* m) { return static_cast<const M*>(m)->name(); },
+      [](void* m, size_t size, size_t alignment) {
+        return static_cast<M*>(m)->Reserve(size, alignment);
+      },
+      [](void* m, void* addr, size_t size) {
+        return static_cast<M*>(m)->Commit(addr, size);
+      },
+      [](void* m, void* addr, size_t size) {
+        return static_cast<M*>(m)->Decommit(addr, size);
+      },
+      [](void* m, void* addr, size_t size) {
+        return static_cast<M*>(m)->Protect(addr, size);
+      },
+      [](void* m, void* addr, size_t size) {
+        return static_cast<M*>(m)->Release(addr, size);
+      },
+  };
+
+  void* self_ = nullptr;
+  const Ops* ops_ = nullptr;
+};
+
+}  // namespace slabkit
+
+#endif  // SLABKIT_MAPPER_MAPPER_H_

@@ -1,0 +1,112 @@
+#include "mapper/registry.h"
+
+#include <cstring>
+#include <new>
+
+#include "absl/base/attributes.h"
+#include "absl/base/const_init.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "mapper/file_mapper.h"
+#include "mapper/mmap_mapper.h"
+#include "mapper/thp_mapper.h"
+
+namespace slabkit {
+namespace {
+
+struct Entry {
+  char name[kMaxMapperName + 1];
+  MapperRef mapper;
+};
+
+ABSL_CONST_INIT absl::Mutex registry_mu(absl::kConstInit);
+ABSL_CONST_INIT int entry_count ABSL_GUARDED_BY(registry_mu) = 0;
+Entry entries[kMaxMappers] ABSL_GUARDED_BY(registry_mu);
+
+// Statically initialized built-ins: no constructor runs, none is destroyed.
+ABSL_CONST_INIT MmapMapper builtin_mmap;
+ABSL_CONST_INIT ThpMapper builtin_thp;
+
+bool ValidName(absl::string_view name) {
+  if (name.empty() || name.size() > kMaxMapperName) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Entry* FindLocked(absl::string_view name)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
+  for (int i = 0; i < entry_count; ++i) {
+    if (name == entries[i].name) return &entries[i];
+  }
+  return nullptr;
+}
+
+absl::Status AddLocked(absl::string_view name, MapperRef mapper)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
+  if (!ValidName(name)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mapper name \"", name, "\" must have 1 to ", kMaxMapperName,
+        " characters from [A-Za-z0-9_.-]"));
+  }
+  if (!mapper.valid()) {
+    return absl::InvalidArgumentError("mapper reference is empty");
+  }
+  if (FindLocked(name) != nullptr) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("a mapper named \"", name, "\" is already registered"));
+  }
+  if (entry_count == kMaxMappers) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("no room for mapper \"", name, "\": ", kMaxMappers,
+                     " mappers are registered"));
+  }
+  Entry& e = entries[entry_count++];
+  memcpy(e.name, name.data(), name.size());
+  e.name[name.size()] = '\0';
+  e.mapper = mapper;
+  return absl::OkStatus();
+}
+
+FileMapper& BuiltinFileMapper() {
+  alignas(FileMapper) static unsigned char storage[sizeof(FileMapper)];
+  static FileMapper* const mapper = new (storage) FileMapper();
+  return *mapper;
+}
+
+void EnsureBuiltinsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
+  if (entry_count > 0) return;
+  (void)AddLocked("default", MapperRef(&DefaultMapperInstance()));
+  (void)AddLocked("mmap", MapperRef(&builtin_mmap));
+  (void)AddLocked("thp", MapperRef(&builtin_thp));
+  (void)AddLocked("file", MapperRef(&BuiltinFileMapper()));
+}
+
+}  // namespace
+
+DefaultMapper& DefaultMapperInstance() {
+  // Placement into static storage: no destructor is registered, so the
+  // mapper outlives every allocation, including those freed at exit.
+  alignas(DefaultMapper) static unsigned char storage[sizeof(DefaultMapper)];
+  static DefaultMapper* const mapper = new (storage) DefaultMapper();
+  return *mapper;
+}
+
+absl::Status RegisterMapper(absl::string_view name, MapperRef mapper) {
+  absl::MutexLock lock(&registry_mu);
+  EnsureBuiltinsLocked();
+  return AddLocked(name, mapper);
+}
+
+absl::StatusOr<MapperRef> FindMapper(absl::string_view name) {
+  absl::MutexLock lock(&registry_mu);
+  EnsureBuiltinsLocked();
+  if (const Entry* e = FindLocked(name)) return e->mapper;
+  return absl::NotFoundError(
+      absl::StrCat("no mapper is registered as \"", name, "\""));
+}
+
+}  // namespace slabkit

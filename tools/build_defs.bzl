@@ -1,0 +1,20 @@
+"""Macros every slabkit package builds with, so copts live in one place."""
+
+load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
+
+# Warnings are errors for slabkit's own code (not for third-party headers).
+SLABKIT_COPTS = [
+    "-Werror",
+    "-Wno-sign-compare",
+]
+
+def slabkit_cc_library(name, copts = [], **kwargs):
+    cc_library(name = name, copts = SLABKIT_COPTS + copts, **kwargs)
+
+def slabkit_cc_binary(name, copts = [], **kwargs):
+    cc_binary(name = name, copts = SLABKIT_COPTS + copts, **kwargs)
+
+def slabkit_cc_test(name, copts = [], deps = [], gtest = True, **kwargs):
+    """A cc_test; links GoogleTest's main unless gtest = False."""
+    extra = ["@com_google_googletest//:gtest_main"] if gtest else []
+    cc_test(name = name, copts = SLABKIT_COPTS + copts, deps = deps + extra, **kwargs)
