@@ -1,0 +1,157 @@
+// The layout of a chunk: out-of-band metadata, guard pages, and spans carved
+// into objects of one class. Also Locate(): from any address to its class,
+// span and object, in O(1) and without locks.
+//
+//   chunk base (kChunkSize-aligned)
+//   | ChunkHeader | SpanMeta x num_spans | bitmaps |  metadata (committed)
+//   | guard pages                                    |  never accessible
+//   | span 0 | span 1 | ... | span num_spans-1       |  committed as opened
+//   | unused tail | guard pages                      |  never accessible
+//
+// A span is 2^span_shift bytes of address space holding objects_per_span
+// objects back to back; only the pages that hold objects are committed. No
+// object straddles a span, and nothing but the program's data is ever stored
+// in object memory.
+#ifndef SLABKIT_SLAB_CHUNK_H_
+#define SLABKIT_SLAB_CHUNK_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "slab/page_map.h"
+
+namespace slabkit {
+namespace slab {
+
+// Objects are at least this large (smaller sizes are padded).
+inline constexpr size_t kMinObjectSize = 8;
+// The largest object a class may hold.
+inline constexpr size_t kMaxObjectSize = size_t{256} << 10;
+// Objects at least this large get it as default alignment; smaller ones the
+// smallest power of two that holds them.
+inline constexpr size_t kDefaultMaxAlignment = 16;
+
+// Chunk layout choices, fixed per allocator (its Layout policy).
+struct LayoutParams {
+  // Guard pages after the metadata and at the end of the chunk.
+  size_t guard_pages = 1;
+  // Span sizes tried, powers of two: the smallest whose tail waste is at most
+  // 1/8 of the span wins, else the largest.
+  size_t min_span_bytes = size_t{64} << 10;
+  size_t max_span_bytes = size_t{1} << 20;
+};
+
+// Everything about a class's chunks that follows from its size, alignment,
+// page size and layout. Computed once at registration; immutable.
+struct ClassGeometry {
+  size_t object_size;       // stride between objects (>= requested size)
+  size_t alignment;         // every object's address is a multiple
+  size_t objects_per_span;
+  size_t span_shift;        // log2 of a span's address-space size
+  size_t num_spans;         // spans per chunk
+  size_t bitmap_words;      // 64-bit free-bitmap words per span
+  size_t page_size;
+  size_t guard_bytes;       // each of the two guard areas
+  size_t meta_bytes;        // committed metadata at the chunk base
+  size_t bitmap_offset;     // bitmaps' offset from the chunk base
+  size_t data_offset;       // span 0's offset from the chunk base
+  size_t span_commit_bytes; // pages committed when a span opens
+  // ceil(2^64 / object_size): for an offset n < 2^32, the high half of
+  // n * magic is n / object_size and the low half is below magic exactly
+  // when object_size divides n (Lemire, Kaser and Kurz, 2019).
+  uint64_t divisor_magic;
+
+  size_t span_bytes() const { return size_t{1} << span_shift; }
+};
+
+// The alignment `alignment == 0` stands for, for objects of `size` bytes.
+size_t DefaultAlignment(size_t size);
+
+// Validates a class's shape and computes its geometry. InvalidArgument (with
+// a message naming the limit) for size 0 or above kMaxObjectSize, an
+// alignment that is not a power of two or exceeds the page size, or layout
+// parameters that cannot hold the object.
+absl::StatusOr<ClassGeometry> ComputeGeometry(size_t size, size_t alignment,
+                                              size_t page_size,
+                                              const LayoutParams& params);
+
+// Per-span metadata, in the chunk's metadata area. 32 bytes.
+struct SpanMeta {
+  uint32_t carved;       // objects [0, carved) were handed out at least once
+  uint32_t free_count;   // bits set in the span's free bitmap
+  uint32_t hint;         // no bitmap word below this one has a bit set
+  uint32_t in_partial;   // on its class's list of spans with free objects
+  SpanMeta* next_partial;
+  uint64_t reserved;
+};
+static_assert(sizeof(SpanMeta) == 32);
+
+// At the base of every chunk. Fields other than spans_opened and next never
+// change once the chunk is registered in the page map.
+struct ChunkHeader {
+  uint32_t class_id;
+  uint32_t spans_opened;  // spans [0, spans_opened) are committed
+  const ClassGeometry* geometry;
+  const char* class_name;
+  ChunkHeader* next;      // the class's chunks, newest first
+  uint64_t reserved[4];
+
+  char* base() { return reinterpret_cast<char*>(this); }
+  SpanMeta* span(size_t i) {
+    return reinterpret_cast<SpanMeta*>(this + 1) + i;
+  }
+  size_t span_index(const SpanMeta* s) {
+    return static_cast<size_t>(s - span(0));
+  }
+  uint64_t* bitmap(size_t i) {
+    return reinterpret_cast<uint64_t*>(base() + geometry->bitmap_offset) +
+           i * geometry->bitmap_words;
+  }
+  char* span_data(size_t i) {
+    return base() + geometry->data_offset + (i << geometry->span_shift);
+  }
+};
+static_assert(sizeof(ChunkHeader) == 64);
+
+// The chunk whose metadata or data contains `p` (p must be managed).
+inline ChunkHeader* ChunkOf(const void* p) {
+  return reinterpret_cast<ChunkHeader*>(reinterpret_cast<uintptr_t>(p) &
+                                        ~(kChunkSize - 1));
+}
+
+// What slabkit knows of an address.
+struct Location {
+  uint32_t class_id = 0;       // 0: slabkit does not manage the address
+  ChunkHeader* chunk = nullptr;
+  size_t span = 0;             // span index, when object_start
+  size_t index = 0;            // object index in the span, when object_start
+  bool object_start = false;   // the first byte of an object slot
+};
+
+// Classifies any address. Wait-free; reads only immutable chunk fields.
+inline Location Locate(const void* p) {
+  Location loc;
+  loc.class_id = LookupClass(p);
+  if (loc.class_id == 0) return loc;
+  loc.chunk = ChunkOf(p);
+  const ClassGeometry& g = *loc.chunk->geometry;
+  const size_t offset = static_cast<size_t>(static_cast<const char*>(p) -
+                                            loc.chunk->base());
+  if (offset < g.data_offset) return loc;  // metadata or guard
+  const size_t data = offset - g.data_offset;
+  loc.span = data >> g.span_shift;
+  if (loc.span >= g.num_spans) return loc;  // tail and end guard
+  const uint64_t in_span = data & (g.span_bytes() - 1);
+  const unsigned __int128 product =
+      static_cast<unsigned __int128>(in_span) * g.divisor_magic;
+  loc.index = static_cast<size_t>(product >> 64);
+  loc.object_start = static_cast<uint64_t>(product) < g.divisor_magic &&
+                     loc.index < g.objects_per_span;
+  return loc;
+}
+
+}  // namespace slab
+}  // namespace slabkit
+
+#endif  // SLABKIT_SLAB_CHUNK_H_

@@ -1,0 +1,81 @@
+#include "slab/page_map.h"
+
+#include <cstdint>
+#include <memory>
+#include <set>
+
+#include "gtest/gtest.h"
+#include "mapper/fault_injecting_mapper.h"
+#include "mapper/mmap_mapper.h"
+
+namespace slabkit {
+namespace slab {
+namespace {
+
+TEST(PageMapTest, UnmanagedAddressesHaveNoClass) {
+  int on_stack = 0;
+  auto on_heap = std::make_unique<int>(0);
+  EXPECT_EQ(LookupClass(nullptr), 0u);
+  EXPECT_EQ(LookupClass(&on_stack), 0u);
+  EXPECT_EQ(LookupClass(on_heap.get()), 0u);
+  EXPECT_EQ(LookupClass(reinterpret_cast<void*>(uintptr_t{1} << 60)), 0u);
+  EXPECT_EQ(LookupClass(reinterpret_cast<void*>(~uintptr_t{0})), 0u);
+}
+
+TEST(PageMapTest, RegisteredChunkIsFoundEverywhereInsideAndNowhereElse) {
+  MmapMapper mapper;
+  absl::StatusOr<void*> mem = mapper.Reserve(3 * kChunkSize, kChunkSize);
+  ASSERT_TRUE(mem.ok());
+  char* middle = static_cast<char*>(*mem) + kChunkSize;
+  const uint32_t id = NewClassId();
+  ASSERT_NE(id, 0u);
+  ASSERT_TRUE(RegisterChunk(middle, id, MapperRef(&mapper)).ok());
+  EXPECT_EQ(LookupClass(middle), id);
+  EXPECT_EQ(LookupClass(middle + kChunkSize / 2), id);
+  EXPECT_EQ(LookupClass(middle + kChunkSize - 1), id);
+  EXPECT_EQ(LookupClass(middle - 1), 0u);
+  EXPECT_EQ(LookupClass(middle + kChunkSize), 0u);
+  UnregisterChunk(middle);
+  EXPECT_EQ(LookupClass(middle), 0u);
+  EXPECT_TRUE(mapper.Release(*mem, 3 * kChunkSize).ok());
+}
+
+TEST(PageMapTest, MisalignedChunkOrZeroIdIsRefused) {
+  MmapMapper mapper;
+  auto* odd = reinterpret_cast<void*>(kChunkSize + 4096);
+  EXPECT_EQ(RegisterChunk(odd, 1, MapperRef(&mapper)).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RegisterChunk(reinterpret_cast<void*>(kChunkSize), 0,
+                          MapperRef(&mapper))
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(PageMapTest, LeafAllocationFailureRecordsNothing) {
+  MmapMapper inner;
+  FaultInjectingMapper<MmapMapper> mapper(&inner);
+  // An address in a 4 GiB region no test has used: the leaf must be new.
+  void* chunk = reinterpret_cast<void*>(uintptr_t{0x7000} << 32);
+  mapper.FailNth(MapperOp::kCommit, 1);
+  EXPECT_EQ(RegisterChunk(chunk, 5, MapperRef(&mapper)).code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(LookupClass(chunk), 0u);
+  EXPECT_EQ(mapper.calls(MapperOp::kRelease), 1u) << "the leaf is given back";
+  ASSERT_TRUE(RegisterChunk(chunk, 5, MapperRef(&mapper)).ok());
+  EXPECT_EQ(LookupClass(chunk), 5u);
+  UnregisterChunk(chunk);
+}
+
+TEST(PageMapTest, ClassIdsAreUniqueAndNonZero) {
+  std::set<uint32_t> ids;
+  for (int i = 0; i < 100; ++i) {
+    const uint32_t id = NewClassId();
+    ASSERT_NE(id, 0u);
+    ASSERT_LT(id, kMaxClasses);
+    EXPECT_TRUE(ids.insert(id).second);
+  }
+}
+
+}  // namespace
+}  // namespace slab
+}  // namespace slabkit

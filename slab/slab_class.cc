@@ -1,0 +1,131 @@
+#include "slab/slab_class.h"
+
+#include <algorithm>
+
+#include "absl/numeric/bits.h"
+#include "slab/page_map.h"
+
+namespace slabkit {
+namespace slab {
+
+SlabClass::SlabClass(uint32_t class_id, const char* class_name,
+                     const ClassGeometry* geometry, MapperRef mapper)
+    : class_id_(class_id),
+      class_name_(class_name),
+      geometry_(geometry),
+      mapper_(mapper) {}
+
+void* SlabClass::Allocate(bool* recycled) {
+  if (partial_ != nullptr) {
+    *recycled = true;
+    return TakeFromPartial();
+  }
+  *recycled = false;
+  if (bump_ == nullptr || bump_->carved == geometry_->objects_per_span) {
+    if (!OpenSpan()) return nullptr;
+  }
+  ChunkHeader* chunk = ChunkOf(bump_);
+  const size_t index = bump_->carved++;
+  return chunk->span_data(chunk->span_index(bump_)) +
+         index * geometry_->object_size;
+}
+
+void* SlabClass::TakeFromPartial() {
+  SpanMeta* span = partial_;
+  ChunkHeader* chunk = ChunkOf(span);
+  const size_t span_index = chunk->span_index(span);
+  uint64_t* bitmap = chunk->bitmap(span_index);
+  size_t word = span->hint;
+  while (bitmap[word] == 0) ++word;  // free_count > 0: a bit is set
+  const size_t bit = static_cast<size_t>(absl::countr_zero(bitmap[word]));
+  bitmap[word] &= bitmap[word] - 1;
+  span->hint = static_cast<uint32_t>(word);
+  if (--span->free_count == 0) {
+    partial_ = span->next_partial;
+    span->next_partial = nullptr;
+    span->in_partial = 0;
+  }
+  return chunk->span_data(span_index) +
+         (word * 64 + bit) * geometry_->object_size;
+}
+
+SlabClass::ReleaseResult SlabClass::Release(const Location& loc) {
+  SpanMeta* span = loc.chunk->span(loc.span);
+  if (loc.index >= span->carved) return ReleaseResult::kNeverAllocated;
+  uint64_t& word = loc.chunk->bitmap(loc.span)[loc.index / 64];
+  const uint64_t mask = uint64_t{1} << (loc.index % 64);
+  if ((word & mask) != 0) return ReleaseResult::kDoubleFree;
+  word |= mask;
+  span->hint = std::min<uint32_t>(span->hint, loc.index / 64);
+  ++span->free_count;
+  if (!span->in_partial) {
+    span->in_partial = 1;
+    span->next_partial = partial_;
+    partial_ = span;
+  }
+  return ReleaseResult::kOk;
+}
+
+bool SlabClass::OpenSpan() {
+  ChunkHeader* chunk = chunks_;
+  if (chunk == nullptr || chunk->spans_opened == geometry_->num_spans) {
+    absl::StatusOr<ChunkHeader*> fresh = NewChunk();
+    if (!fresh.ok()) return false;
+    chunk = *fresh;
+  }
+  const size_t index = chunk->spans_opened;
+  if (!mapper_.Commit(chunk->span_data(index), geometry_->span_commit_bytes)
+           .ok()) {
+    return false;
+  }
+  chunk->spans_opened++;
+  bump_ = chunk->span(index);
+  counters_.spans++;
+  counters_.committed_bytes += geometry_->span_commit_bytes;
+  return true;
+}
+
+absl::StatusOr<ChunkHeader*> SlabClass::NewChunk() {
+  const ClassGeometry& g = *geometry_;
+  absl::StatusOr<void*> mem = mapper_.Reserve(kChunkSize, kChunkSize);
+  if (!mem.ok()) return mem.status();
+  char* base = static_cast<char*>(*mem);
+  // Undo everything on a failure: the class is left as it was.
+  auto fail = [&](absl::Status status) {
+    (void)mapper_.Release(base, kChunkSize);
+    return status;
+  };
+  if (absl::Status s = mapper_.Commit(base, g.meta_bytes); !s.ok()) {
+    return fail(s);
+  }
+  if (g.guard_bytes > 0) {
+    // Reserved memory is already inaccessible with most mappers; protecting
+    // explicitly keeps the guards for mappers whose Reserve is not.
+    const size_t tail_guard = kChunkSize - g.guard_bytes;
+    if (absl::Status s = mapper_.Protect(base + g.meta_bytes, g.guard_bytes);
+        !s.ok()) {
+      return fail(s);
+    }
+    if (absl::Status s = mapper_.Protect(base + tail_guard, g.guard_bytes);
+        !s.ok()) {
+      return fail(s);
+    }
+  }
+  auto* chunk = reinterpret_cast<ChunkHeader*>(base);
+  chunk->class_id = class_id_;
+  chunk->spans_opened = 0;
+  chunk->geometry = geometry_;
+  chunk->class_name = class_name_;
+  if (absl::Status s = RegisterChunk(base, class_id_, mapper_); !s.ok()) {
+    return fail(s);
+  }
+  chunk->next = chunks_;
+  chunks_ = chunk;
+  counters_.chunks++;
+  counters_.reserved_bytes += kChunkSize;
+  counters_.committed_bytes += g.meta_bytes;
+  return chunk;
+}
+
+}  // namespace slab
+}  // namespace slabkit

@@ -1,0 +1,75 @@
+// SlabClass: carves one class's chunks into objects. Fresh objects come from
+// a bump pointer; released ones are remembered in per-span bitmaps outside the
+// object memory (no intrusive free list: an object's bytes stay exactly what
+// the program wrote).
+#ifndef SLABKIT_SLAB_SLAB_CLASS_H_
+#define SLABKIT_SLAB_SLAB_CLASS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "mapper/mapper.h"
+#include "slab/chunk.h"
+
+namespace slabkit {
+namespace slab {
+
+// Not thread-safe: the owner serializes every call (a lock per class).
+// Memory once given to the class stays with it for the life of the process,
+// which is what makes addresses type-stable.
+class SlabClass {
+ public:
+  enum class ReleaseResult {
+    kOk,
+    kDoubleFree,      // the object is already free
+    kNeverAllocated,  // the slot was never handed out
+  };
+
+  struct Counters {
+    size_t chunks = 0;
+    size_t spans = 0;            // spans opened (committed)
+    size_t reserved_bytes = 0;   // address space of all chunks
+    size_t committed_bytes = 0;  // metadata and opened spans
+  };
+
+  // `geometry` and `class_name` must outlive the class (they are referenced
+  // from every chunk header).
+  SlabClass(uint32_t class_id, const char* class_name,
+            const ClassGeometry* geometry, MapperRef mapper);
+  SlabClass(const SlabClass&) = delete;
+  SlabClass& operator=(const SlabClass&) = delete;
+
+  // One object, or nullptr when the mapper cannot supply memory (the class is
+  // unchanged and a later call may succeed). `*recycled` is set when the
+  // object was released before, so its bytes are whatever the program left;
+  // otherwise they are zero (fresh memory from Commit).
+  void* Allocate(bool* recycled);
+
+  // Frees the object at `loc`, which Locate() found to be an object start in
+  // a chunk of this class. On an error result nothing changes.
+  ReleaseResult Release(const Location& loc);
+
+  const Counters& counters() const { return counters_; }
+  const ClassGeometry& geometry() const { return *geometry_; }
+
+ private:
+  void* TakeFromPartial();
+  // Makes bump_ a freshly committed span; false when the mapper fails.
+  bool OpenSpan();
+  absl::StatusOr<ChunkHeader*> NewChunk();
+
+  const uint32_t class_id_;
+  const char* const class_name_;
+  const ClassGeometry* const geometry_;
+  const MapperRef mapper_;
+  SpanMeta* partial_ = nullptr;    // spans with free objects
+  SpanMeta* bump_ = nullptr;       // the span fresh objects are carved from
+  ChunkHeader* chunks_ = nullptr;  // newest first; only it has unopened spans
+  Counters counters_;
+};
+
+}  // namespace slab
+}  // namespace slabkit
+
+#endif  // SLABKIT_SLAB_SLAB_CLASS_H_

@@ -1,0 +1,185 @@
+#include "slab/slab_class.h"
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "mapper/fault_injecting_mapper.h"
+#include "mapper/fixed_region_mapper.h"
+#include "mapper/mmap_mapper.h"
+#include "slab/page_map.h"
+
+namespace slabkit {
+namespace slab {
+namespace {
+
+class SlabClassTest : public testing::Test {
+ protected:
+  void Init(size_t size, size_t alignment = 0) {
+    geometry_ = *ComputeGeometry(size, alignment, inner_.page_size(), {});
+    id_ = NewClassId();
+    slab_ = std::make_unique<SlabClass>(id_, "test", &geometry_,
+                                        MapperRef(&mapper_));
+  }
+  void* Allocate(bool* recycled = nullptr) {
+    bool r;
+    void* p = slab_->Allocate(&r);
+    if (recycled != nullptr) *recycled = r;
+    return p;
+  }
+  SlabClass::ReleaseResult Release(void* p) {
+    const Location loc = Locate(p);
+    EXPECT_EQ(loc.class_id, id_);
+    EXPECT_TRUE(loc.object_start);
+    return slab_->Release(loc);
+  }
+
+  MmapMapper inner_;
+  FaultInjectingMapper<MmapMapper> mapper_{&inner_};
+  ClassGeometry geometry_;
+  uint32_t id_ = 0;
+  std::unique_ptr<SlabClass> slab_;
+};
+
+TEST_F(SlabClassTest, ObjectsAreDistinctAlignedAndLocatable) {
+  Init(48, 16);
+  std::set<uintptr_t> seen;
+  const size_t n = 3 * geometry_.objects_per_span + 7;
+  for (size_t i = 0; i < n; ++i) {
+    void* p = Allocate();
+    ASSERT_NE(p, nullptr);
+    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    ASSERT_EQ(a % 16, 0u);
+    ASSERT_TRUE(seen.insert(a).second) << "handed out twice";
+    const Location loc = Locate(p);
+    ASSERT_EQ(loc.class_id, id_);
+    ASSERT_TRUE(loc.object_start);
+    ASSERT_EQ(loc.chunk->span_data(loc.span) + loc.index * 48,
+              static_cast<char*>(p));
+    memset(p, 0xEE, 48);  // every byte of the object is writable
+  }
+  EXPECT_EQ(slab_->counters().spans, 4u);
+  EXPECT_EQ(slab_->counters().chunks, 1u);
+}
+
+TEST_F(SlabClassTest, FreshObjectsAreZeroAndRecycledOnesKeepTheirBytes) {
+  Init(64);
+  bool recycled = true;
+  auto* p = static_cast<unsigned char*>(Allocate(&recycled));
+  EXPECT_FALSE(recycled);
+  for (int i = 0; i < 64; ++i) ASSERT_EQ(p[i], 0);
+  memset(p, 0x77, 64);
+  ASSERT_EQ(Release(p), SlabClass::ReleaseResult::kOk);
+  auto* q = static_cast<unsigned char*>(Allocate(&recycled));
+  EXPECT_EQ(q, p) << "the freed slot comes back first";
+  EXPECT_TRUE(recycled);
+  for (int i = 0; i < 64; ++i) {
+    ASSERT_EQ(q[i], 0x77) << "the allocator must not write into objects";
+  }
+}
+
+TEST_F(SlabClassTest, InteriorAndGuardAddressesAreNotObjectStarts) {
+  Init(100, 4);
+  char* p = static_cast<char*>(Allocate());
+  EXPECT_FALSE(Locate(p + 1).object_start);
+  EXPECT_FALSE(Locate(p + 99).object_start);
+  EXPECT_TRUE(Locate(p + geometry_.object_size).object_start);
+  ChunkHeader* chunk = ChunkOf(p);
+  EXPECT_EQ(Locate(chunk).class_id, id_) << "metadata is managed...";
+  EXPECT_FALSE(Locate(chunk).object_start) << "...but is no object";
+  EXPECT_FALSE(Locate(chunk->base() + geometry_.meta_bytes).object_start);
+  // The slack after the last object of a span is not an object either.
+  char* slack = chunk->span_data(0) + geometry_.objects_per_span * 100;
+  if (slack < chunk->span_data(1)) {
+    EXPECT_FALSE(Locate(slack).object_start);
+  }
+}
+
+TEST_F(SlabClassTest, DoubleFreeAndNeverAllocatedAreReported) {
+  Init(32);
+  void* a = Allocate();
+  void* b = Allocate();
+  ASSERT_EQ(Release(a), SlabClass::ReleaseResult::kOk);
+  EXPECT_EQ(Release(a), SlabClass::ReleaseResult::kDoubleFree);
+  char* never = static_cast<char*>(b) + 10 * geometry_.object_size;
+  EXPECT_EQ(Release(never), SlabClass::ReleaseResult::kNeverAllocated);
+  EXPECT_EQ(Release(b), SlabClass::ReleaseResult::kOk);
+  // Errors changed nothing: exactly the two objects come back.
+  std::set<void*> again = {Allocate(), Allocate()};
+  EXPECT_EQ(again, (std::set<void*>{a, b}));
+}
+
+TEST_F(SlabClassTest, MetadataAndDataAreSeparatedByGuards) {
+  testing::FLAGS_gtest_death_test_style = "threadsafe";
+  Init(64);
+  ChunkHeader* chunk = ChunkOf(Allocate());
+  volatile char* guard = chunk->base() + geometry_.meta_bytes;
+  EXPECT_DEATH(*guard = 1, "");
+  volatile char* end_guard = chunk->base() + kChunkSize - 1;
+  EXPECT_DEATH(*end_guard = 1, "");
+}
+
+TEST_F(SlabClassTest, FillsAChunkThenTakesAnother) {
+  Init(64 << 10);  // 64 KiB objects: few per chunk
+  const size_t per_chunk = geometry_.num_spans * geometry_.objects_per_span;
+  std::set<ChunkHeader*> chunks;
+  for (size_t i = 0; i < per_chunk + 1; ++i) {
+    void* p = Allocate();
+    ASSERT_NE(p, nullptr);
+    chunks.insert(ChunkOf(p));
+  }
+  EXPECT_EQ(chunks.size(), 2u);
+  EXPECT_EQ(slab_->counters().chunks, 2u);
+  EXPECT_EQ(slab_->counters().reserved_bytes, 2 * kChunkSize);
+}
+
+TEST_F(SlabClassTest, MapperFailuresReturnNullAndLeaveTheClassWorking) {
+  Init(256);
+  for (MapperOp op : {MapperOp::kReserve, MapperOp::kCommit, MapperOp::kProtect}) {
+    SCOPED_TRACE(static_cast<int>(op));
+    mapper_.FailNth(op, 1);
+    // The first allocation of a fresh class needs a chunk: it fails.
+    auto fresh = std::make_unique<SlabClass>(NewClassId(), "fresh", &geometry_,
+                                             MapperRef(&mapper_));
+    bool recycled;
+    EXPECT_EQ(fresh->Allocate(&recycled), nullptr);
+    EXPECT_EQ(fresh->counters().chunks, 0u);
+    EXPECT_NE(fresh->Allocate(&recycled), nullptr) << "works once healed";
+  }
+  // A span commit failure in a chunk with room left.
+  Init(256);
+  for (size_t i = 0; i < geometry_.objects_per_span; ++i) ASSERT_NE(Allocate(), nullptr);
+  mapper_.FailAll(MapperOp::kCommit, true);
+  EXPECT_EQ(Allocate(), nullptr);
+  EXPECT_EQ(Allocate(), nullptr);
+  mapper_.Heal();
+  void* p = Allocate();
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(Locate(p).span, 1u) << "the failed span is opened on retry";
+}
+
+TEST(SlabClassFixedRegionTest, WorksFromACallerBufferWithoutTheOs) {
+  constexpr size_t kBytes = 3 * kChunkSize;
+  auto buffer = std::make_unique<char[]>(kBytes);
+  FixedRegionMapper mapper(buffer.get(), kBytes);
+  const ClassGeometry g = *ComputeGeometry(128, 0, mapper.page_size(), {});
+  SlabClass slab(NewClassId(), "fixed", &g, MapperRef(&mapper));
+  bool recycled;
+  std::vector<void*> objects;
+  for (void* p; (p = slab.Allocate(&recycled)) != nullptr;) objects.push_back(p);
+  // The buffer holds at least one aligned chunk, and exhaustion is clean.
+  EXPECT_GE(objects.size(), g.num_spans * g.objects_per_span);
+  for (void* p : objects) {
+    ASSERT_GE(static_cast<char*>(p), buffer.get());
+    ASSERT_LT(static_cast<char*>(p), buffer.get() + kBytes);
+  }
+  ASSERT_EQ(slab.Release(Locate(objects[5])), SlabClass::ReleaseResult::kOk);
+  EXPECT_EQ(slab.Allocate(&recycled), objects[5]);
+}
+
+}  // namespace
+}  // namespace slab
+}  // namespace slabkit
