@@ -6,6 +6,8 @@ load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
 SLABKIT_COPTS = [
     "-Werror",
     "-Wno-sign-compare",
+    # Partial aggregate initialization ({"name", 64}) is how configs are written.
+    "-Wno-missing-field-initializers",
 ]
 
 def slabkit_cc_library(name, copts = [], **kwargs):

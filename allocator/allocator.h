@@ -1,0 +1,30 @@
+// The default composition: what //allocator gives its users and what the C
+// API (c_api/slabkit.h) runs on.
+#ifndef SLABKIT_ALLOCATOR_ALLOCATOR_H_
+#define SLABKIT_ALLOCATOR_ALLOCATOR_H_
+
+#include "allocator/class_config.h"
+#include "allocator/policies.h"
+#include "allocator/slab_allocator.h"
+#include "mapper/registry.h"
+
+namespace slabkit {
+
+// The build's default mapper (--//mapper:default), the default layout, no
+// per-thread cache yet, and per-class counters.
+struct DefaultConfig {
+  using Mapper = DefaultMapper;
+  using Layout = DefaultLayout;
+  using Cache = DirectCache;
+  using Stats = CountingStats;
+};
+
+using Allocator = SlabAllocator<DefaultConfig>;
+
+// The process-wide allocator over DefaultMapperInstance(). Built on first
+// use, never destroyed (objects may be released during exit).
+Allocator& DefaultAllocator();
+
+}  // namespace slabkit
+
+#endif  // SLABKIT_ALLOCATOR_ALLOCATOR_H_

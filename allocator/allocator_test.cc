@@ -1,0 +1,368 @@
+#include "allocator/allocator.h"
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "mapper/fault_injecting_mapper.h"
+#include "mapper/fixed_region_mapper.h"
+#include "mapper/mmap_mapper.h"
+
+namespace slabkit {
+namespace {
+
+using FaultMapper = FaultInjectingMapper<MmapMapper>;
+
+struct TestConfig {
+  using Mapper = FaultMapper;
+  using Layout = DefaultLayout;
+  using Cache = DirectCache;
+  using Stats = CountingStats;
+};
+using TestAllocator = SlabAllocator<TestConfig>;
+
+class AllocatorTest : public testing::Test {
+ protected:
+  ClassId Register(absl::string_view name, size_t size, size_t alignment = 0,
+                   bool zero_init = false, absl::string_view mapper = {}) {
+    absl::StatusOr<ClassId> id =
+        allocator_->Register({name, size, alignment, zero_init, mapper});
+    EXPECT_TRUE(id.ok()) << id.status();
+    return id.value_or(ClassId{});
+  }
+  ClassStats Stats(ClassId cls) { return *allocator_->GetStats(cls); }
+
+  MmapMapper inner_;
+  FaultMapper mapper_{&inner_};
+  std::unique_ptr<TestAllocator> allocator_ =
+      std::make_unique<TestAllocator>(&mapper_);
+};
+
+TEST_F(AllocatorTest, BadConfigsAreRefusedWithAReason) {
+  struct Case {
+    ClassConfig config;
+    absl::StatusCode code;
+    const char* words;
+  } cases[] = {
+      {{"", 8}, absl::StatusCode::kInvalidArgument, "class name"},
+      {{std::string(64, 'n'), 8}, absl::StatusCode::kInvalidArgument, "class name"},
+      {{"zero", 0}, absl::StatusCode::kInvalidArgument, "object size 0"},
+      {{"huge", (256 << 10) + 1}, absl::StatusCode::kInvalidArgument, "outside"},
+      {{"odd", 64, 24}, absl::StatusCode::kInvalidArgument, "power of two"},
+      {{"wide", 64, 1 << 20}, absl::StatusCode::kInvalidArgument, "page size"},
+      {{"lost", 64, 0, false, "nowhere"}, absl::StatusCode::kNotFound, "nowhere"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<ClassId> id = allocator_->Register(c.config);
+    EXPECT_EQ(id.status().code(), c.code) << c.words;
+    EXPECT_NE(id.status().message().find(c.words), absl::string_view::npos)
+        << id.status();
+  }
+}
+
+TEST_F(AllocatorTest, IdsAreDistinctAndNeverZero) {
+  std::set<uint32_t> ids;
+  for (int i = 0; i < 20; ++i) {
+    ClassId id = Register("c", 16);
+    EXPECT_NE(id.value, 0u);
+    EXPECT_TRUE(ids.insert(id.value).second);
+  }
+}
+
+TEST_F(AllocatorTest, ObjectsAreAlignedAndUsable) {
+  for (size_t alignment : {1, 8, 16, 64, 256, 4096}) {
+    ClassId cls = Register("aligned", 40, alignment);
+    std::vector<void*> objects;
+    for (int i = 0; i < 300; ++i) {
+      void* p = allocator_->Allocate(cls);
+      ASSERT_NE(p, nullptr);
+      ASSERT_EQ(reinterpret_cast<uintptr_t>(p) % alignment, 0u) << alignment;
+      memset(p, i, 40);
+      objects.push_back(p);
+    }
+    for (void* p : objects) allocator_->Release(cls, p);
+  }
+}
+
+TEST_F(AllocatorTest, ZeroInitAlwaysGivesZeros) {
+  ClassId cls = Register("zeroed", 100, 0, /*zero_init=*/true);
+  std::vector<unsigned char*> objects;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 500; ++i) {
+      auto* p = static_cast<unsigned char*>(allocator_->Allocate(cls));
+      ASSERT_NE(p, nullptr);
+      for (int b = 0; b < 100; ++b) ASSERT_EQ(p[b], 0) << round;
+      memset(p, 0xFF, 100);
+      objects.push_back(p);
+    }
+    for (unsigned char* p : objects) allocator_->Release(cls, p);
+    objects.clear();
+  }
+}
+
+TEST_F(AllocatorTest, WithoutZeroInitReleasedBytesAreUntouched) {
+  ClassId cls = Register("raw", 64);
+  auto* p = static_cast<unsigned char*>(allocator_->Allocate(cls));
+  memset(p, 0xA5, 64);
+  allocator_->Release(cls, p);
+  // Type-stable memory stays readable, and slabkit wrote nothing into it.
+  for (int b = 0; b < 64; ++b) ASSERT_EQ(p[b], 0xA5);
+  EXPECT_EQ(allocator_->Allocate(cls), p);
+}
+
+TEST_F(AllocatorTest, AddressesNeverMoveBetweenClasses) {
+  ClassId a = Register("a", 32);
+  ClassId b = Register("b", 32);
+  std::set<void*> from_a;
+  for (int round = 0; round < 3; ++round) {
+    std::vector<void*> pa, pb;
+    for (int i = 0; i < 2000; ++i) {
+      pa.push_back(allocator_->Allocate(a));
+      pb.push_back(allocator_->Allocate(b));
+    }
+    for (void* p : pa) from_a.insert(p);
+    for (void* p : pb) ASSERT_EQ(from_a.count(p), 0u) << "b got a's memory";
+    for (void* p : pa) allocator_->Release(a, p);
+    for (void* p : pb) allocator_->Release(b, p);
+  }
+}
+
+TEST_F(AllocatorTest, StatsCountWhatHappened) {
+  ClassId cls = Register("counted", 24, 8);
+  std::vector<void*> objects;
+  for (int i = 0; i < 1000; ++i) objects.push_back(allocator_->Allocate(cls));
+  for (int i = 0; i < 400; ++i) allocator_->Release(cls, objects[i]);
+  ClassStats s = Stats(cls);
+  EXPECT_STREQ(s.name, "counted");
+  EXPECT_STREQ(s.mapper, "fault");
+  EXPECT_EQ(s.size, 24u);
+  EXPECT_EQ(s.object_size, 24u);
+  EXPECT_EQ(s.allocations, 1000u);
+  EXPECT_EQ(s.releases, 400u);
+  EXPECT_EQ(s.live, 600u);
+  EXPECT_EQ(s.peak_live, 1000u);
+  EXPECT_EQ(s.chunks, 1u);
+  EXPECT_GE(s.spans, 1u);
+  EXPECT_EQ(s.reserved_bytes, slab::kChunkSize);
+  EXPECT_GT(s.committed_bytes, 24000u);
+  EXPECT_EQ(allocator_->GetStats(ClassId{0}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(AllocatorTest, UnknownClassAllocatesNothing) {
+  errno = 0;
+  EXPECT_EQ(allocator_->Allocate(ClassId{0}), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(allocator_->Allocate(ClassId{slab::kMaxClasses + 5}), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_F(AllocatorTest, MapperFailureIsEnomemAndRecovers) {
+  ClassId cls = Register("fragile", 512);
+  for (MapperOp op : {MapperOp::kReserve, MapperOp::kCommit}) {
+    mapper_.FailAll(op, true);
+    std::vector<void*> got;
+    // Runs into the failure when the current span or chunk is used up.
+    for (int i = 0; i < 20000; ++i) {
+      errno = 0;
+      void* p = allocator_->Allocate(cls);
+      if (p == nullptr) {
+        EXPECT_EQ(errno, ENOMEM);
+        break;
+      }
+      got.push_back(p);
+    }
+    EXPECT_LT(got.size(), 20000u) << "the failure was reached";
+    mapper_.Heal();
+    void* p = allocator_->Allocate(cls);
+    ASSERT_NE(p, nullptr) << "works again once memory is there";
+    std::set<void*> unique(got.begin(), got.end());
+    EXPECT_EQ(unique.size(), got.size());
+    EXPECT_EQ(unique.count(p), 0u);
+    for (void* q : got) allocator_->Release(cls, q);
+    allocator_->Release(cls, p);
+  }
+  EXPECT_EQ(Stats(cls).live, 0u);
+}
+
+TEST_F(AllocatorTest, ReuseWithoutGrowth) {
+  ClassId cls = Register("churn", 32);
+  constexpr int kObjects = 1'000'000;
+  std::vector<void*> objects(kObjects);
+  size_t reserved_after_first = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (void*& p : objects) {
+      p = allocator_->Allocate(cls);
+      ASSERT_NE(p, nullptr);
+    }
+    for (void* p : objects) allocator_->Release(cls, p);
+    const ClassStats s = Stats(cls);
+    if (round == 0) reserved_after_first = s.reserved_bytes;
+    EXPECT_EQ(s.reserved_bytes, reserved_after_first) << "round " << round;
+    EXPECT_EQ(s.live, 0u);
+  }
+  EXPECT_EQ(mapper_.calls(MapperOp::kReserve) > 0, true);
+  const uint64_t reserves = mapper_.calls(MapperOp::kReserve);
+  for (void*& p : objects) p = allocator_->Allocate(cls);
+  EXPECT_EQ(mapper_.calls(MapperOp::kReserve), reserves)
+      << "a full round asks the mapper for nothing";
+  for (void* p : objects) allocator_->Release(cls, p);
+}
+
+TEST_F(AllocatorTest, ClassesMayNameAMapper) {
+  for (const char* name : {"mmap", "thp", "file", "default"}) {
+    ClassId cls = Register(name, 128, 0, false, name);
+    void* p = allocator_->Allocate(cls);
+    ASSERT_NE(p, nullptr) << name;
+    memset(p, 1, 128);
+    allocator_->Release(cls, p);
+    EXPECT_STREQ(Stats(cls).mapper, name == std::string("default")
+                                        ? DefaultMapperInstance().name()
+                                        : name);
+  }
+}
+
+TEST_F(AllocatorTest, ConcurrentUseAcrossThreadsAndClasses) {
+  constexpr int kThreads = 4;
+  constexpr int kClasses = 3;
+  ClassId classes[kClasses] = {Register("t0", 16), Register("t1", 48),
+                               Register("t2", 200)};
+  std::vector<std::thread> threads;
+  std::vector<std::vector<void*>> kept(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      uint64_t x = t + 1;
+      std::vector<std::pair<int, uint64_t*>> live;
+      for (int i = 0; i < 50000; ++i) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        if (live.size() < 64 || x % 3 != 0) {
+          const int c = x % kClasses;
+          auto* p = static_cast<uint64_t*>(allocator_->Allocate(classes[c]));
+          ASSERT_NE(p, nullptr);
+          *p = reinterpret_cast<uintptr_t>(p) ^ t;
+          live.push_back({c, p});
+        } else {
+          auto [c, p] = live[x % live.size()];
+          ASSERT_EQ(*p, reinterpret_cast<uintptr_t>(p) ^ t) << "corrupted";
+          live[x % live.size()] = live.back();
+          live.pop_back();
+          allocator_->Release(classes[c], p);
+        }
+      }
+      for (auto [c, p] : live) allocator_->Release(classes[c], p);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (ClassId cls : classes) {
+    const ClassStats s = Stats(cls);
+    EXPECT_EQ(s.live, 0u);
+    EXPECT_EQ(s.allocations, s.releases);
+  }
+}
+
+struct FixedConfig {
+  using Mapper = FixedRegionMapper;
+  using Layout = DefaultLayout;
+  using Cache = DirectCache;
+  using Stats = NoStats;
+};
+
+TEST(FixedRegionAllocatorTest, AllocatorOverACallerBuffer) {
+  constexpr size_t kBytes = 4 * slab::kChunkSize;
+  auto buffer = std::make_unique<char[]>(kBytes);
+  FixedRegionMapper mapper(buffer.get(), kBytes);
+  SlabAllocator<FixedConfig> allocator(&mapper);
+  absl::StatusOr<ClassId> cls = allocator.Register({"embedded", 64});
+  ASSERT_TRUE(cls.ok());
+  std::vector<void*> objects;
+  while (void* p = allocator.Allocate(*cls)) objects.push_back(p);
+  EXPECT_EQ(errno, ENOMEM) << "the buffer ran out, cleanly";
+  EXPECT_GT(objects.size(), 100000u);
+  for (void* p : objects) {
+    ASSERT_TRUE(p >= buffer.get() && p < buffer.get() + kBytes);
+  }
+  allocator.Release(*cls, objects[10]);
+  EXPECT_EQ(allocator.Allocate(*cls), objects[10]);
+  EXPECT_EQ(allocator.GetStats(*cls)->allocations, 0u) << "NoStats counts nothing";
+}
+
+// Misuse: every kind is reported with its words, the address and the class.
+class AllocatorDeathTest : public AllocatorTest {
+ protected:
+  void SetUp() override { testing::FLAGS_gtest_death_test_style = "threadsafe"; }
+};
+
+TEST_F(AllocatorDeathTest, WrongClass) {
+  ClassId a = Register("apple", 32);
+  ClassId b = Register("pear", 32);
+  void* p = allocator_->Allocate(a);
+  EXPECT_DEATH(allocator_->Release(b, p),
+               "release to the wrong class: address 0x[0-9a-f]+, class "
+               "\"pear\" .*belongs to class \"apple\"");
+}
+
+TEST_F(AllocatorDeathTest, UnmanagedAddresses) {
+  ClassId cls = Register("plum", 32);
+  int on_stack;
+  auto on_heap = std::make_unique<int>();
+  const char* kWords = "release of an address slabkit does not manage: .*\"plum\"";
+  EXPECT_DEATH(allocator_->Release(cls, &on_stack), kWords);
+  EXPECT_DEATH(allocator_->Release(cls, on_heap.get()), kWords);
+  EXPECT_DEATH(allocator_->Release(cls, reinterpret_cast<void*>(0xdeadbeef0)),
+               kWords);
+}
+
+TEST_F(AllocatorDeathTest, InteriorPointer) {
+  ClassId cls = Register("fig", 64);
+  char* p = static_cast<char*>(allocator_->Allocate(cls));
+  EXPECT_DEATH(allocator_->Release(cls, p + 8),
+               "release of an interior pointer: address 0x[0-9a-f]+, class \"fig\"");
+  // Chunk metadata is slabkit's but is no object.
+  EXPECT_DEATH(allocator_->Release(cls, slab::ChunkOf(p)),
+               "interior pointer");
+}
+
+TEST_F(AllocatorDeathTest, DoubleFree) {
+  ClassId cls = Register("kiwi", 64);
+  void* p = allocator_->Allocate(cls);
+  allocator_->Release(cls, p);
+  EXPECT_DEATH(allocator_->Release(cls, p), "double free: .*\"kiwi\"");
+  // Delayed: other objects come and go in between.
+  void* q = allocator_->Allocate(cls);
+  void* r = allocator_->Allocate(cls);
+  allocator_->Release(cls, r);
+  allocator_->Release(cls, q);
+  EXPECT_DEATH(allocator_->Release(cls, r), "double free");
+}
+
+TEST_F(AllocatorDeathTest, NeverAllocated) {
+  ClassId cls = Register("lime", 64);
+  char* p = static_cast<char*>(allocator_->Allocate(cls));
+  EXPECT_DEATH(allocator_->Release(cls, p + 64 * 5),
+               "never allocated: .*\"lime\"");
+}
+
+TEST_F(AllocatorDeathTest, UnknownClass) {
+  ClassId cls = Register("date", 64);
+  void* p = allocator_->Allocate(cls);
+  EXPECT_DEATH(allocator_->Release(ClassId{0}, p), "unknown class: .*id 0");
+  EXPECT_DEATH(allocator_->Release(ClassId{4000}, p), "unknown class: .*id 4000");
+}
+
+TEST(DefaultAllocatorTest, IsOneProcessWideInstance) {
+  EXPECT_EQ(&DefaultAllocator(), &DefaultAllocator());
+  absl::StatusOr<ClassId> cls = DefaultAllocator().Register({"global", 16});
+  ASSERT_TRUE(cls.ok());
+  void* p = DefaultAllocator().Allocate(*cls);
+  ASSERT_NE(p, nullptr);
+  DefaultAllocator().Release(*cls, p);
+}
+
+}  // namespace
+}  // namespace slabkit

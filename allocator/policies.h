@@ -1,0 +1,64 @@
+// The policies a SlabAllocator is composed from, besides its mapper. Each is
+// a plain struct checked at compile time: no virtual calls.
+#ifndef SLABKIT_ALLOCATOR_POLICIES_H_
+#define SLABKIT_ALLOCATOR_POLICIES_H_
+
+#include <algorithm>
+#include <cstdint>
+
+#include "slab/chunk.h"
+
+namespace slabkit {
+
+// Layout policy: `static constexpr slab::LayoutParams kParams`, the chunk
+// layout every class of the allocator uses.
+struct DefaultLayout {
+  static constexpr slab::LayoutParams kParams = {};
+};
+
+// Cache policy: what sits between the API and a class's locked slab. It
+// provides `struct PerClass` (state kept in each class) and
+//   static void* Allocate(PerClass&);        an object, or nullptr: use the slab
+//   static bool Release(PerClass&, void* p); true when it took p (p is a
+//                                             validated object start)
+// DirectCache caches nothing: every call reaches the slab under the class
+// lock. Per-thread magazines plug in here (see magazine/README.md).
+struct DirectCache {
+  struct PerClass {};
+  static void* Allocate(PerClass&) { return nullptr; }
+  static bool Release(PerClass&, void*) { return false; }
+};
+
+// Stats policy: `struct PerClass` with OnAllocate(), OnRelease() and
+// allocations(), releases(), peak_live(); called under the class lock.
+struct CountingStats {
+  struct PerClass {
+    uint64_t allocations_ = 0;
+    uint64_t releases_ = 0;
+    uint64_t peak_live_ = 0;
+
+    void OnAllocate() {
+      ++allocations_;
+      peak_live_ = std::max(peak_live_, allocations_ - releases_);
+    }
+    void OnRelease() { ++releases_; }
+    uint64_t allocations() const { return allocations_; }
+    uint64_t releases() const { return releases_; }
+    uint64_t peak_live() const { return peak_live_; }
+  };
+};
+
+// Counts nothing: the counters read as zero.
+struct NoStats {
+  struct PerClass {
+    void OnAllocate() {}
+    void OnRelease() {}
+    uint64_t allocations() const { return 0; }
+    uint64_t releases() const { return 0; }
+    uint64_t peak_live() const { return 0; }
+  };
+};
+
+}  // namespace slabkit
+
+#endif  // SLABKIT_ALLOCATOR_POLICIES_H_

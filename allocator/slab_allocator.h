@@ -1,0 +1,250 @@
+// SlabAllocator<Config>: classes of fixed-size, type-stable objects, composed
+// from a mapper, a layout, a cache and a stats policy.
+//
+// A Config is a struct with four member types:
+//   Mapper  a mapper (mapper/mapper.h): the default memory source for
+//           classes that name none, and the source of the allocator's own
+//           metadata;
+//   Layout  chunk layout parameters (policies.h);
+//   Cache   what sits in front of each class's locked slab (policies.h);
+//   Stats   what is counted per class (policies.h).
+// `using Allocator = SlabAllocator<DefaultConfig>` (allocator.h) is the
+// composition the C API uses.
+//
+// Guarantees:
+// - Type stability: an address handed out for a class is only ever handed
+//   out again by that class; memory is never returned to another class.
+// - No in-band metadata: without zero_init, slabkit never writes into an
+//   object; released objects keep the program's bytes.
+// - Misuse on release is detected and reported (guard/report.h), never
+//   absorbed: wrong class, unmanaged or interior addresses, double frees and
+//   slots never handed out.
+// - Thread-safe: any thread may allocate or release any class.
+#ifndef SLABKIT_ALLOCATOR_SLAB_ALLOCATOR_H_
+#define SLABKIT_ALLOCATOR_SLAB_ALLOCATOR_H_
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <new>
+
+#include "absl/base/optimization.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "allocator/class_config.h"
+#include "allocator/policies.h"
+#include "guard/report.h"
+#include "mapper/mapper.h"
+#include "mapper/registry.h"
+#include "slab/chunk.h"
+#include "slab/metadata_arena.h"
+#include "slab/page_map.h"
+#include "slab/slab_class.h"
+
+namespace slabkit {
+
+template <typename Config>
+class SlabAllocator {
+ public:
+  using Mapper = typename Config::Mapper;
+  using Cache = typename Config::Cache;
+  using Stats = typename Config::Stats;
+  static_assert(IsMapper<Mapper>::value,
+                "Config::Mapper does not satisfy mapper/mapper.h");
+  static constexpr slab::LayoutParams kLayout = Config::Layout::kParams;
+
+  // `mapper` must outlive the allocator and every object it hands out.
+  explicit SlabAllocator(Mapper* mapper)
+      : mapper_(mapper), arena_(MapperRef(mapper)) {}
+  SlabAllocator(const SlabAllocator&) = delete;
+  SlabAllocator& operator=(const SlabAllocator&) = delete;
+
+  // Registers a class. Errors, each with a message saying what is wrong:
+  // InvalidArgument for a bad config (empty or long name, size 0 or above
+  // 256 KiB, bad alignment), NotFound for an unknown mapper name,
+  // ResourceExhausted when metadata memory cannot be had, OutOfRange when no
+  // class id is left. Thread-safe.
+  absl::StatusOr<ClassId> Register(const ClassConfig& config);
+
+  // An object of class `cls`, aligned as registered, or nullptr with errno
+  // ENOMEM when memory cannot be had (a later call may succeed) or EINVAL
+  // when `cls` is not a class of this allocator.
+  void* Allocate(ClassId cls);
+
+  // Returns `ptr` (an object of `cls` from Allocate) to its class; nullptr is
+  // a no-op. Any misuse is reported and aborts (see guard/report.h).
+  void Release(ClassId cls, void* ptr);
+
+  // A snapshot of `cls`, or NotFound.
+  absl::StatusOr<ClassStats> GetStats(ClassId cls) const;
+
+  // The bytes of memory the allocator holds for its own records.
+  size_t metadata_bytes() const { return arena_.mapped_bytes(); }
+
+ private:
+  struct ClassState {
+    ClassState(uint32_t id_in, const ClassConfig& config,
+               const slab::ClassGeometry& geometry_in, MapperRef mapper_in)
+        : id(id_in),
+          zero_init(config.zero_init),
+          size(config.size),
+          mapper(mapper_in),
+          geometry(geometry_in),
+          slab(id_in, name, &geometry, mapper_in) {
+      memcpy(name, config.name.data(), config.name.size());
+      name[config.name.size()] = '\0';
+    }
+
+    const uint32_t id;
+    const bool zero_init;
+    const size_t size;
+    const MapperRef mapper;
+    char name[kMaxClassName + 1];
+    const slab::ClassGeometry geometry;
+    typename Cache::PerClass cache;
+    mutable absl::Mutex mu;
+    slab::SlabClass slab ABSL_GUARDED_BY(mu);
+    typename Stats::PerClass stats ABSL_GUARDED_BY(mu);
+  };
+
+  ClassState* Find(ClassId cls) const {
+    if (ABSL_PREDICT_FALSE(cls.value >= slab::kMaxClasses)) return nullptr;
+    return classes_[cls.value].load(std::memory_order_acquire);
+  }
+
+  Mapper* const mapper_;
+  slab::MetadataArena arena_;
+  std::atomic<ClassState*> classes_[slab::kMaxClasses] = {};
+};
+
+template <typename Config>
+absl::StatusOr<ClassId> SlabAllocator<Config>::Register(
+    const ClassConfig& config) {
+  if (config.name.empty() || config.name.size() > kMaxClassName) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "class name must have 1 to ", kMaxClassName, " bytes, not ",
+        config.name.size()));
+  }
+  MapperRef mapper(mapper_);
+  if (!config.mapper.empty()) {
+    absl::StatusOr<MapperRef> named = FindMapper(config.mapper);
+    if (!named.ok()) {
+      return absl::NotFoundError(absl::StrCat(
+          "class \"", config.name, "\": ", named.status().message()));
+    }
+    mapper = *named;
+  }
+  absl::StatusOr<slab::ClassGeometry> geometry = slab::ComputeGeometry(
+      config.size, config.alignment, mapper.page_size(), kLayout);
+  if (!geometry.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "class \"", config.name, "\": ", geometry.status().message()));
+  }
+  void* memory = arena_.Allocate(sizeof(ClassState), alignof(ClassState));
+  if (memory == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "class \"", config.name, "\": no memory for the class record"));
+  }
+  const uint32_t id = slab::NewClassId();
+  if (id == 0) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "class \"", config.name, "\": all ", slab::kMaxClasses - 1,
+        " class ids are in use"));
+  }
+  auto* state = new (memory) ClassState(id, config, *geometry, mapper);
+  classes_[id].store(state, std::memory_order_release);
+  return ClassId{id};
+}
+
+template <typename Config>
+void* SlabAllocator<Config>::Allocate(ClassId cls) {
+  ClassState* c = Find(cls);
+  if (ABSL_PREDICT_FALSE(c == nullptr)) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  if (void* p = Cache::Allocate(c->cache)) return p;
+  void* p;
+  bool recycled;
+  {
+    absl::MutexLock lock(&c->mu);
+    p = c->slab.Allocate(&recycled);
+    if (p != nullptr) c->stats.OnAllocate();
+  }
+  if (ABSL_PREDICT_FALSE(p == nullptr)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  // Fresh memory is already zero; only recycled objects need clearing.
+  if (c->zero_init && recycled) memset(p, 0, c->geometry.object_size);
+  return p;
+}
+
+template <typename Config>
+void SlabAllocator<Config>::Release(ClassId cls, void* ptr) {
+  if (ptr == nullptr) return;
+  ClassState* c = Find(cls);
+  if (ABSL_PREDICT_FALSE(c == nullptr)) {
+    ReportMisuse(Misuse::kUnknownClass, ptr, nullptr, cls.value);
+  }
+  const slab::Location loc = slab::Locate(ptr);
+  if (ABSL_PREDICT_FALSE(loc.class_id != c->id)) {
+    if (loc.class_id == 0) {
+      ReportMisuse(Misuse::kUnmanaged, ptr, c->name, c->id);
+    }
+    ReportMisuse(Misuse::kWrongClass, ptr, c->name, c->id,
+                 loc.chunk->class_name, loc.class_id);
+  }
+  if (ABSL_PREDICT_FALSE(!loc.object_start)) {
+    ReportMisuse(Misuse::kInterior, ptr, c->name, c->id);
+  }
+  if (Cache::Release(c->cache, ptr)) return;
+  slab::SlabClass::ReleaseResult result;
+  {
+    absl::MutexLock lock(&c->mu);
+    result = c->slab.Release(loc);
+    if (result == slab::SlabClass::ReleaseResult::kOk) c->stats.OnRelease();
+  }
+  switch (result) {
+    case slab::SlabClass::ReleaseResult::kOk:
+      return;
+    case slab::SlabClass::ReleaseResult::kDoubleFree:
+      ReportMisuse(Misuse::kDoubleFree, ptr, c->name, c->id);
+    case slab::SlabClass::ReleaseResult::kNeverAllocated:
+      ReportMisuse(Misuse::kNeverAllocated, ptr, c->name, c->id);
+  }
+}
+
+template <typename Config>
+absl::StatusOr<ClassStats> SlabAllocator<Config>::GetStats(
+    ClassId cls) const {
+  const ClassState* c = Find(cls);
+  if (c == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("no class with id ", cls.value, " in this allocator"));
+  }
+  ClassStats s;
+  s.name = c->name;
+  s.mapper = c->mapper.name();
+  s.size = c->size;
+  s.object_size = c->geometry.object_size;
+  s.alignment = c->geometry.alignment;
+  absl::MutexLock lock(&c->mu);
+  s.allocations = c->stats.allocations();
+  s.releases = c->stats.releases();
+  s.live = s.allocations - s.releases;
+  s.peak_live = c->stats.peak_live();
+  const slab::SlabClass::Counters& counters = c->slab.counters();
+  s.chunks = counters.chunks;
+  s.spans = counters.spans;
+  s.reserved_bytes = counters.reserved_bytes;
+  s.committed_bytes = counters.committed_bytes;
+  return s;
+}
+
+}  // namespace slabkit
+
+#endif  // SLABKIT_ALLOCATOR_SLAB_ALLOCATOR_H_

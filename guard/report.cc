@@ -1,0 +1,54 @@
+#include "guard/report.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "absl/strings/str_format.h"
+
+namespace slabkit {
+
+const char* MisuseName(Misuse kind) {
+  switch (kind) {
+    case Misuse::kWrongClass:
+      return "release to the wrong class";
+    case Misuse::kUnmanaged:
+      return "release of an address slabkit does not manage";
+    case Misuse::kInterior:
+      return "release of an interior pointer";
+    case Misuse::kDoubleFree:
+      return "double free";
+    case Misuse::kNeverAllocated:
+      return "release of an object that was never allocated";
+    case Misuse::kUnknownClass:
+      return "release to an unknown class";
+  }
+  return "misuse";
+}
+
+void ReportMisuse(Misuse kind, const void* address, const char* class_name,
+                  uint32_t class_id, const char* owner_name,
+                  uint32_t owner_id) {
+  char line[512];
+  int n = absl::SNPrintF(line, sizeof(line),
+                         "slabkit: %s: address %p, class \"%s\" (id %u)",
+                         MisuseName(kind), address,
+                         class_name != nullptr ? class_name : "?", class_id);
+  if (n >= 0 && static_cast<size_t>(n) < sizeof(line) &&
+      kind == Misuse::kWrongClass) {
+    n += absl::SNPrintF(line + n, sizeof(line) - n,
+                        "; it belongs to class \"%s\" (id %u)",
+                        owner_name != nullptr ? owner_name : "?", owner_id);
+  }
+  if (n < 0) n = 0;
+  if (static_cast<size_t>(n) >= sizeof(line) - 1) n = sizeof(line) - 2;
+  line[n++] = '\n';
+  for (ssize_t off = 0; off < n;) {
+    const ssize_t w = write(STDERR_FILENO, line + off, n - off);
+    if (w <= 0) break;
+    off += w;
+  }
+  abort();
+}
+
+}  // namespace slabkit

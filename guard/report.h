@@ -1,0 +1,34 @@
+// Misuse diagnostics: one line on stderr naming the kind of misuse, the
+// address and the class, then abort. Safe to call from inside malloc: it
+// formats into a stack buffer and writes with write(2).
+#ifndef SLABKIT_GUARD_REPORT_H_
+#define SLABKIT_GUARD_REPORT_H_
+
+#include <cstdint>
+
+namespace slabkit {
+
+enum class Misuse {
+  kWrongClass,      // released to a class other than the one that owns it
+  kUnmanaged,       // the address is not slabkit's (stack, libc heap, wild)
+  kInterior,        // inside slabkit memory but not the start of an object
+  kDoubleFree,      // the object is already free
+  kNeverAllocated,  // an object slot that was never handed out
+  kUnknownClass,    // the class handle names no registered class
+};
+
+// The words the diagnostic uses for `kind` ("double free", ...).
+const char* MisuseName(Misuse kind);
+
+// Describes the misuse and aborts the process. The line reads
+//   slabkit: <kind>: address 0x..., class "<name>" (id N)[; <detail>]
+// where for kWrongClass the detail names the class that owns the address.
+// `class_name` may be null when the class is unknown.
+[[noreturn]] void ReportMisuse(Misuse kind, const void* address,
+                               const char* class_name, uint32_t class_id,
+                               const char* owner_name = nullptr,
+                               uint32_t owner_id = 0);
+
+}  // namespace slabkit
+
+#endif  // SLABKIT_GUARD_REPORT_H_
