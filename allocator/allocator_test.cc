@@ -50,12 +50,18 @@ TEST_F(AllocatorTest, BadConfigsAreRefusedWithAReason) {
     const char* words;
   } cases[] = {
       {{"", 8}, absl::StatusCode::kInvalidArgument, "class name"},
-      {{std::string(64, 'n'), 8}, absl::StatusCode::kInvalidArgument, "class name"},
+      {{std::string(64, 'n'), 8},
+       absl::StatusCode::kInvalidArgument,
+       "class name"},
       {{"zero", 0}, absl::StatusCode::kInvalidArgument, "object size 0"},
-      {{"huge", (256 << 10) + 1}, absl::StatusCode::kInvalidArgument, "outside"},
+      {{"huge", (256 << 10) + 1},
+       absl::StatusCode::kInvalidArgument,
+       "outside"},
       {{"odd", 64, 24}, absl::StatusCode::kInvalidArgument, "power of two"},
       {{"wide", 64, 1 << 20}, absl::StatusCode::kInvalidArgument, "page size"},
-      {{"lost", 64, 0, false, "nowhere"}, absl::StatusCode::kNotFound, "nowhere"},
+      {{"lost", 64, 0, false, "nowhere"},
+       absl::StatusCode::kNotFound,
+       "nowhere"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<ClassId> id = allocator_->Register(c.config);
@@ -289,13 +295,16 @@ TEST(FixedRegionAllocatorTest, AllocatorOverACallerBuffer) {
   }
   allocator.Release(*cls, objects[10]);
   EXPECT_EQ(allocator.Allocate(*cls), objects[10]);
-  EXPECT_EQ(allocator.GetStats(*cls)->allocations, 0u) << "NoStats counts nothing";
+  EXPECT_EQ(allocator.GetStats(*cls)->allocations, 0u)
+      << "NoStats counts nothing";
 }
 
 // Misuse: every kind is reported with its words, the address and the class.
 class AllocatorDeathTest : public AllocatorTest {
  protected:
-  void SetUp() override { testing::FLAGS_gtest_death_test_style = "threadsafe"; }
+  void SetUp() override {
+    testing::FLAGS_gtest_death_test_style = "threadsafe";
+  }
 };
 
 TEST_F(AllocatorDeathTest, WrongClass) {
@@ -311,7 +320,8 @@ TEST_F(AllocatorDeathTest, UnmanagedAddresses) {
   ClassId cls = Register("plum", 32);
   int on_stack;
   auto on_heap = std::make_unique<int>();
-  const char* kWords = "release of an address slabkit does not manage: .*\"plum\"";
+  const char* kWords =
+      "release of an address slabkit does not manage: .*\"plum\"";
   EXPECT_DEATH(allocator_->Release(cls, &on_stack), kWords);
   EXPECT_DEATH(allocator_->Release(cls, on_heap.get()), kWords);
   EXPECT_DEATH(allocator_->Release(cls, reinterpret_cast<void*>(0xdeadbeef0)),
@@ -321,11 +331,11 @@ TEST_F(AllocatorDeathTest, UnmanagedAddresses) {
 TEST_F(AllocatorDeathTest, InteriorPointer) {
   ClassId cls = Register("fig", 64);
   char* p = static_cast<char*>(allocator_->Allocate(cls));
-  EXPECT_DEATH(allocator_->Release(cls, p + 8),
-               "release of an interior pointer: address 0x[0-9a-f]+, class \"fig\"");
+  EXPECT_DEATH(
+      allocator_->Release(cls, p + 8),
+      "release of an interior pointer: address 0x[0-9a-f]+, class \"fig\"");
   // Chunk metadata is slabkit's but is no object.
-  EXPECT_DEATH(allocator_->Release(cls, slab::ChunkOf(p)),
-               "interior pointer");
+  EXPECT_DEATH(allocator_->Release(cls, slab::ChunkOf(p)), "interior pointer");
 }
 
 TEST_F(AllocatorDeathTest, DoubleFree) {
@@ -352,7 +362,8 @@ TEST_F(AllocatorDeathTest, UnknownClass) {
   ClassId cls = Register("date", 64);
   void* p = allocator_->Allocate(cls);
   EXPECT_DEATH(allocator_->Release(ClassId{0}, p), "unknown class: .*id 0");
-  EXPECT_DEATH(allocator_->Release(ClassId{4000}, p), "unknown class: .*id 4000");
+  EXPECT_DEATH(allocator_->Release(ClassId{4000}, p),
+               "unknown class: .*id 4000");
 }
 
 TEST(DefaultAllocatorTest, IsOneProcessWideInstance) {

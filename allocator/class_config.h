@@ -44,7 +44,7 @@ struct ClassStats {
   // Counted by the allocator's Stats policy (zero under NoStats).
   uint64_t allocations = 0;
   uint64_t releases = 0;
-  uint64_t live = 0;             // allocations - releases
+  uint64_t live = 0;  // allocations - releases
   uint64_t peak_live = 0;
   // From the slab, always exact.
   size_t chunks = 0;

@@ -18,8 +18,8 @@ struct DefaultLayout {
 
 // Cache policy: what sits between the API and a class's locked slab. It
 // provides `struct PerClass` (state kept in each class) and
-//   static void* Allocate(PerClass&);        an object, or nullptr: use the slab
-//   static bool Release(PerClass&, void* p); true when it took p (p is a
+//   static void* Allocate(PerClass&);        an object, or nullptr: use the
+//   slab static bool Release(PerClass&, void* p); true when it took p (p is a
 //                                             validated object start)
 // DirectCache caches nothing: every call reaches the slab under the class
 // lock. Per-thread magazines plug in here (see magazine/README.md).

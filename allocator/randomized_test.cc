@@ -1,9 +1,9 @@
 // Random operations over several classes, checking after every step that
 // live objects are unique, never overlap, are aligned, start zeroed when
 // zero_init asks for it, and keep every byte the program wrote.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <algorithm>
 #include <iterator>
 #include <map>
 #include <random>
@@ -41,9 +41,9 @@ bool Intact(const void* p, size_t size, uint8_t seed) {
 }
 
 TEST(RandomizedTest, ManyClassesRandomOperations) {
-  const Shape shapes[] = {{8, 0, false},   {24, 8, true},     {100, 4, false},
-                          {1000, 64, true}, {4096, 4096, false},
-                          {33000, 0, true}};
+  const Shape shapes[] = {{8, 0, false},       {24, 8, true},
+                          {100, 4, false},     {1000, 64, true},
+                          {4096, 4096, false}, {33000, 0, true}};
   std::vector<ClassId> classes;
   for (const Shape& s : shapes) {
     absl::StatusOr<ClassId> cls = DefaultAllocator().Register(
@@ -84,7 +84,8 @@ TEST(RandomizedTest, ManyClassesRandomOperations) {
       live[a] = Live{k, fill};
     } else {
       auto it = live.begin();
-      std::advance(it, absl::Uniform<size_t>(rng, 0, std::min<size_t>(live.size(), 64)));
+      std::advance(
+          it, absl::Uniform<size_t>(rng, 0, std::min<size_t>(live.size(), 64)));
       const Live l = it->second;
       void* p = reinterpret_cast<void*>(it->first);
       ASSERT_TRUE(Intact(p, shapes[l.shape].size, l.seed))
@@ -94,7 +95,8 @@ TEST(RandomizedTest, ManyClassesRandomOperations) {
     }
   }
   for (const auto& [a, l] : live) {
-    ASSERT_TRUE(Intact(reinterpret_cast<void*>(a), shapes[l.shape].size, l.seed));
+    ASSERT_TRUE(
+        Intact(reinterpret_cast<void*>(a), shapes[l.shape].size, l.seed));
     DefaultAllocator().Release(classes[l.shape], reinterpret_cast<void*>(a));
   }
   for (ClassId cls : classes) {

@@ -26,6 +26,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <new>
 
 #include "absl/base/optimization.h"
@@ -33,7 +34,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "allocator/class_config.h"
 #include "allocator/policies.h"
 #include "guard/report.h"
@@ -105,7 +105,10 @@ class SlabAllocator {
     char name[kMaxClassName + 1];
     const slab::ClassGeometry geometry;
     typename Cache::PerClass cache;
-    mutable absl::Mutex mu;
+    // Slow-path locks are pthread mutexes, as in jemalloc: they never
+    // allocate, and ThreadSanitizer sees them (Debian's abseil is not built
+    // with TSan, so it could not see absl::Mutex hand-offs).
+    mutable std::mutex mu;
     slab::SlabClass slab ABSL_GUARDED_BY(mu);
     typename Stats::PerClass stats ABSL_GUARDED_BY(mu);
   };
@@ -124,9 +127,9 @@ template <typename Config>
 absl::StatusOr<ClassId> SlabAllocator<Config>::Register(
     const ClassConfig& config) {
   if (config.name.empty() || config.name.size() > kMaxClassName) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "class name must have 1 to ", kMaxClassName, " bytes, not ",
-        config.name.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("class name must have 1 to ", kMaxClassName,
+                     " bytes, not ", config.name.size()));
   }
   MapperRef mapper(mapper_);
   if (!config.mapper.empty()) {
@@ -150,9 +153,9 @@ absl::StatusOr<ClassId> SlabAllocator<Config>::Register(
   }
   const uint32_t id = slab::NewClassId();
   if (id == 0) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "class \"", config.name, "\": all ", slab::kMaxClasses - 1,
-        " class ids are in use"));
+    return absl::OutOfRangeError(absl::StrCat("class \"", config.name,
+                                              "\": all ", slab::kMaxClasses - 1,
+                                              " class ids are in use"));
   }
   auto* state = new (memory) ClassState(id, config, *geometry, mapper);
   classes_[id].store(state, std::memory_order_release);
@@ -170,7 +173,7 @@ void* SlabAllocator<Config>::Allocate(ClassId cls) {
   void* p;
   bool recycled;
   {
-    absl::MutexLock lock(&c->mu);
+    std::lock_guard<std::mutex> lock(c->mu);
     p = c->slab.Allocate(&recycled);
     if (p != nullptr) c->stats.OnAllocate();
   }
@@ -204,7 +207,7 @@ void SlabAllocator<Config>::Release(ClassId cls, void* ptr) {
   if (Cache::Release(c->cache, ptr)) return;
   slab::SlabClass::ReleaseResult result;
   {
-    absl::MutexLock lock(&c->mu);
+    std::lock_guard<std::mutex> lock(c->mu);
     result = c->slab.Release(loc);
     if (result == slab::SlabClass::ReleaseResult::kOk) c->stats.OnRelease();
   }
@@ -219,8 +222,7 @@ void SlabAllocator<Config>::Release(ClassId cls, void* ptr) {
 }
 
 template <typename Config>
-absl::StatusOr<ClassStats> SlabAllocator<Config>::GetStats(
-    ClassId cls) const {
+absl::StatusOr<ClassStats> SlabAllocator<Config>::GetStats(ClassId cls) const {
   const ClassState* c = Find(cls);
   if (c == nullptr) {
     return absl::NotFoundError(
@@ -232,7 +234,7 @@ absl::StatusOr<ClassStats> SlabAllocator<Config>::GetStats(
   s.size = c->size;
   s.object_size = c->geometry.object_size;
   s.alignment = c->geometry.alignment;
-  absl::MutexLock lock(&c->mu);
+  std::lock_guard<std::mutex> lock(c->mu);
   s.allocations = c->stats.allocations();
   s.releases = c->stats.releases();
   s.live = s.allocations - s.releases;

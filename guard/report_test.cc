@@ -32,9 +32,9 @@ TEST(ReportTest, LongNamesAreCutNotOverflowed) {
 }
 
 TEST(ReportTest, EveryKindHasWords) {
-  for (Misuse m : {Misuse::kWrongClass, Misuse::kUnmanaged, Misuse::kInterior,
-                   Misuse::kDoubleFree, Misuse::kNeverAllocated,
-                   Misuse::kUnknownClass}) {
+  for (Misuse m :
+       {Misuse::kWrongClass, Misuse::kUnmanaged, Misuse::kInterior,
+        Misuse::kDoubleFree, Misuse::kNeverAllocated, Misuse::kUnknownClass}) {
     EXPECT_GT(std::string(MisuseName(m)).size(), 5u);
   }
 }

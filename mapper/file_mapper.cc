@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <mutex>
 
 #include "mapper/mapper.h"
 #include "mapper/mmap_mapper.h"
@@ -25,20 +26,21 @@ const char* DirectoryFromEnvironment() {
 }  // namespace
 
 FileMapper::~FileMapper() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (fd_ >= 0) close(fd_);
 }
 
 size_t FileMapper::page_size() const { return SystemPageSize(); }
 
 int FileMapper::fd() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return fd_;
 }
 
 absl::Status FileMapper::OpenLocked() {
   if (fd_ >= 0) return absl::OkStatus();
-  const char* dir = directory_ != nullptr ? directory_ : DirectoryFromEnvironment();
+  const char* dir =
+      directory_ != nullptr ? directory_ : DirectoryFromEnvironment();
   int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
     // No O_TMPFILE on this file system: create a named file and unlink it.
@@ -68,7 +70,7 @@ absl::StatusOr<off_t> FileMapper::OffsetOf(const void* addr,
 }
 
 absl::StatusOr<void*> FileMapper::Reserve(size_t size, size_t alignment) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (count_ == kMaxReservations) {
     return CodeStatus(absl::StatusCode::kResourceExhausted);
   }
@@ -97,7 +99,7 @@ absl::Status FileMapper::Commit(void* addr, size_t size) {
   if (!IsPageRange(addr, size, page_size())) {
     return CodeStatus(absl::StatusCode::kInvalidArgument);
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   absl::StatusOr<off_t> offset = OffsetOf(addr, size);
   if (!offset.ok()) return offset.status();
   if (fallocate(fd_, 0, *offset, static_cast<off_t>(size)) != 0) {
@@ -113,7 +115,7 @@ absl::Status FileMapper::Decommit(void* addr, size_t size) {
   if (!IsPageRange(addr, size, page_size())) {
     return CodeStatus(absl::StatusCode::kInvalidArgument);
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   absl::StatusOr<off_t> offset = OffsetOf(addr, size);
   if (!offset.ok()) return offset.status();
   if (mprotect(addr, size, PROT_NONE) != 0) return ErrnoStatus(errno);
@@ -133,7 +135,7 @@ absl::Status FileMapper::Protect(void* addr, size_t size) {
 }
 
 absl::Status FileMapper::Release(void* addr, size_t size) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
   for (int i = 0; i < count_; ++i) {
     Range& r = ranges_[i];

@@ -7,11 +7,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 
 namespace slabkit {
 
@@ -57,7 +57,7 @@ class FileMapper {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const char* directory_;
-  mutable absl::Mutex mu_{absl::kConstInit};
+  mutable std::mutex mu_;
   int fd_ ABSL_GUARDED_BY(mu_) = -1;
   off_t file_end_ ABSL_GUARDED_BY(mu_) = 0;
   int count_ ABSL_GUARDED_BY(mu_) = 0;

@@ -42,7 +42,8 @@ TEST(FileMapperTest, DataLivesInAnUnlinkedFile) {
 
 TEST(FileMapperTest, MissingDirectoryIsAnError) {
   FileMapper mapper("/nonexistent/slabkit-test-dir");
-  absl::StatusOr<void*> p = mapper.Reserve(mapper.page_size(), mapper.page_size());
+  absl::StatusOr<void*> p =
+      mapper.Reserve(mapper.page_size(), mapper.page_size());
   EXPECT_EQ(p.status().code(), absl::StatusCode::kNotFound);
 }
 
@@ -51,7 +52,8 @@ TEST(FileMapperTest, ForeignRangesAreRefused) {
   alignas(4096) static char outside[4096];
   EXPECT_EQ(mapper.Commit(outside, sizeof(outside)).code(),
             absl::StatusCode::kInvalidArgument);
-  absl::StatusOr<void*> p = mapper.Reserve(mapper.page_size(), mapper.page_size());
+  absl::StatusOr<void*> p =
+      mapper.Reserve(mapper.page_size(), mapper.page_size());
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(mapper.Release(*p, 2 * mapper.page_size()).code(),
             absl::StatusCode::kInvalidArgument)

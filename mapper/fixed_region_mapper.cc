@@ -1,6 +1,7 @@
 #include "mapper/fixed_region_mapper.h"
 
 #include <cstring>
+#include <mutex>
 
 #include "mapper/mapper.h"
 
@@ -19,7 +20,7 @@ FixedRegionMapper::FixedRegionMapper(void* buffer, size_t size,
       begin_(AlignUp(reinterpret_cast<uintptr_t>(buffer), page_size)),
       end_((reinterpret_cast<uintptr_t>(buffer) + size) &
            ~(static_cast<uintptr_t>(page_size) - 1)) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (IsPowerOfTwo(page_size) && end_ > begin_) {
     free_[0] = Range{begin_, end_};
     count_ = 1;
@@ -49,7 +50,7 @@ absl::StatusOr<void*> FixedRegionMapper::Reserve(size_t size,
       alignment < page_size_) {
     return CodeStatus(absl::StatusCode::kInvalidArgument);
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (int i = 0; i < count_; ++i) {
     const Range r = free_[i];
     const uintptr_t a = AlignUp(r.begin, alignment);
@@ -101,7 +102,7 @@ absl::Status FixedRegionMapper::Release(void* addr, size_t size) {
   }
   const uintptr_t b = reinterpret_cast<uintptr_t>(addr);
   const uintptr_t e = b + size;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   int i = 0;
   while (i < count_ && free_[i].begin < b) ++i;
   // A range that overlaps free space was never reserved (or was released
@@ -128,7 +129,7 @@ absl::Status FixedRegionMapper::Release(void* addr, size_t size) {
 }
 
 size_t FixedRegionMapper::free_bytes() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   size_t total = 0;
   for (int i = 0; i < count_; ++i) total += free_[i].end - free_[i].begin;
   return total;

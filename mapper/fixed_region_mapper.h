@@ -5,11 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 
 namespace slabkit {
 
@@ -55,7 +55,7 @@ class FixedRegionMapper {
   const size_t page_size_;
   const uintptr_t begin_;
   const uintptr_t end_;
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   int count_ ABSL_GUARDED_BY(mu_) = 0;
   Range free_[kMaxFreeRanges] ABSL_GUARDED_BY(mu_);
 };

@@ -38,7 +38,8 @@ TEST_F(FixedRegionMapperTest, ExhaustionIsResourceExhausted) {
   EXPECT_EQ(mapper_.Reserve(kPage, kPage).status().code(),
             absl::StatusCode::kResourceExhausted);
   ASSERT_TRUE(mapper_.Release(*all, kBytes).ok());
-  EXPECT_TRUE(mapper_.Reserve(kPage, kPage).ok()) << "works again after release";
+  EXPECT_TRUE(mapper_.Reserve(kPage, kPage).ok())
+      << "works again after release";
 }
 
 TEST_F(FixedRegionMapperTest, ReleasedPiecesCoalesce) {

@@ -66,26 +66,25 @@ struct IsMapper : std::false_type {};
 
 template <typename M>
 struct IsMapper<
-    M, std::void_t<
-           std::enable_if_t<std::is_same_v<
-               decltype(std::declval<const M&>().page_size()), size_t>>,
-           std::enable_if_t<std::is_same_v<
-               decltype(std::declval<const M&>().name()), const char*>>,
-           std::enable_if_t<std::is_same_v<
-               decltype(std::declval<M&>().Reserve(size_t{}, size_t{})),
-               absl::StatusOr<void*>>>,
-           std::enable_if_t<std::is_same_v<
-               decltype(std::declval<M&>().Commit(nullptr, size_t{})),
-               absl::Status>>,
-           std::enable_if_t<std::is_same_v<
-               decltype(std::declval<M&>().Decommit(nullptr, size_t{})),
-               absl::Status>>,
-           std::enable_if_t<std::is_same_v<
-               decltype(std::declval<M&>().Protect(nullptr, size_t{})),
-               absl::Status>>,
-           std::enable_if_t<std::is_same_v<
-               decltype(std::declval<M&>().Release(nullptr, size_t{})),
-               absl::Status>>>> : std::true_type {};
+    M, std::void_t<std::enable_if_t<std::is_same_v<
+                       decltype(std::declval<const M&>().page_size()), size_t>>,
+                   std::enable_if_t<std::is_same_v<
+                       decltype(std::declval<const M&>().name()), const char*>>,
+                   std::enable_if_t<std::is_same_v<
+                       decltype(std::declval<M&>().Reserve(size_t{}, size_t{})),
+                       absl::StatusOr<void*>>>,
+                   std::enable_if_t<std::is_same_v<
+                       decltype(std::declval<M&>().Commit(nullptr, size_t{})),
+                       absl::Status>>,
+                   std::enable_if_t<std::is_same_v<
+                       decltype(std::declval<M&>().Decommit(nullptr, size_t{})),
+                       absl::Status>>,
+                   std::enable_if_t<std::is_same_v<
+                       decltype(std::declval<M&>().Protect(nullptr, size_t{})),
+                       absl::Status>>,
+                   std::enable_if_t<std::is_same_v<
+                       decltype(std::declval<M&>().Release(nullptr, size_t{})),
+                       absl::Status>>>> : std::true_type {};
 
 // A non-owning, type-erased reference to a mapper: a pointer and a table of
 // functions built at compile time for the mapper's type. The mapper must

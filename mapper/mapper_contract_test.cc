@@ -62,7 +62,8 @@ TYPED_TEST(MapperContractTest, PageSizeIsAPowerOfTwo) {
 
 TYPED_TEST(MapperContractTest, ReserveHonoursAlignment) {
   for (size_t alignment : {this->page(), size_t{1} << 16, size_t{4} << 20}) {
-    absl::StatusOr<void*> p = this->mapper().Reserve(4 * this->page(), alignment);
+    absl::StatusOr<void*> p =
+        this->mapper().Reserve(4 * this->page(), alignment);
     ASSERT_TRUE(p.ok()) << p.status();
     EXPECT_EQ(reinterpret_cast<uintptr_t>(*p) % alignment, 0u);
     EXPECT_TRUE(this->mapper().Release(*p, 4 * this->page()).ok());
@@ -144,7 +145,8 @@ TYPED_TEST(MapperContractTest, ReservationsNeverOverlapAcrossThreads) {
 }
 
 TYPED_TEST(MapperContractTest, GuardsAndUncommittedMemoryFault) {
-  if (!TypeParam::kFaultsOnGuard) GTEST_SKIP() << "mapper cannot enforce guards";
+  if (!TypeParam::kFaultsOnGuard)
+    GTEST_SKIP() << "mapper cannot enforce guards";
   testing::FLAGS_gtest_death_test_style = "threadsafe";
   const size_t page = this->page();
   absl::StatusOr<void*> p = this->mapper().Reserve(2 * page, page);

@@ -1,12 +1,11 @@
 #include "mapper/registry.h"
 
 #include <cstring>
+#include <mutex>
 #include <new>
 
 #include "absl/base/attributes.h"
-#include "absl/base/const_init.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "mapper/file_mapper.h"
 #include "mapper/mmap_mapper.h"
 #include "mapper/thp_mapper.h"
@@ -19,7 +18,7 @@ struct Entry {
   MapperRef mapper;
 };
 
-ABSL_CONST_INIT absl::Mutex registry_mu(absl::kConstInit);
+ABSL_CONST_INIT std::mutex registry_mu;
 ABSL_CONST_INIT int entry_count ABSL_GUARDED_BY(registry_mu) = 0;
 Entry entries[kMaxMappers] ABSL_GUARDED_BY(registry_mu);
 
@@ -48,9 +47,9 @@ Entry* FindLocked(absl::string_view name)
 absl::Status AddLocked(absl::string_view name, MapperRef mapper)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
   if (!ValidName(name)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "mapper name \"", name, "\" must have 1 to ", kMaxMapperName,
-        " characters from [A-Za-z0-9_.-]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("mapper name \"", name, "\" must have 1 to ",
+                     kMaxMapperName, " characters from [A-Za-z0-9_.-]"));
   }
   if (!mapper.valid()) {
     return absl::InvalidArgumentError("mapper reference is empty");
@@ -96,13 +95,13 @@ DefaultMapper& DefaultMapperInstance() {
 }
 
 absl::Status RegisterMapper(absl::string_view name, MapperRef mapper) {
-  absl::MutexLock lock(&registry_mu);
+  std::lock_guard<std::mutex> lock(registry_mu);
   EnsureBuiltinsLocked();
   return AddLocked(name, mapper);
 }
 
 absl::StatusOr<MapperRef> FindMapper(absl::string_view name) {
-  absl::MutexLock lock(&registry_mu);
+  std::lock_guard<std::mutex> lock(registry_mu);
   EnsureBuiltinsLocked();
   if (const Entry* e = FindLocked(name)) return e->mapper;
   return absl::NotFoundError(

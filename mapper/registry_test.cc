@@ -35,9 +35,10 @@ TEST(RegistryTest, RegisterFindAndRefuseDuplicatesAndBadNames) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(RegisterMapper("has space", MapperRef(&mine)).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(RegisterMapper(std::string(kMaxMapperName + 1, 'x'), MapperRef(&mine))
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      RegisterMapper(std::string(kMaxMapperName + 1, 'x'), MapperRef(&mine))
+          .code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(RegisterMapper("empty", MapperRef()).code(),
             absl::StatusCode::kInvalidArgument);
 }

@@ -16,8 +16,9 @@ size_t RoundUp(size_t x, size_t multiple) {
 }  // namespace
 
 size_t DefaultAlignment(size_t size) {
-  return size >= kDefaultMaxAlignment ? kDefaultMaxAlignment
-                                      : absl::bit_ceil(std::max<size_t>(size, 1));
+  return size >= kDefaultMaxAlignment
+             ? kDefaultMaxAlignment
+             : absl::bit_ceil(std::max<size_t>(size, 1));
 }
 
 absl::StatusOr<ClassGeometry> ComputeGeometry(size_t size, size_t alignment,
@@ -77,7 +78,8 @@ absl::StatusOr<ClassGeometry> ComputeGeometry(size_t size, size_t alignment,
     return absl::InvalidArgumentError("too many guard pages for a chunk");
   }
   const size_t most_spans = (kChunkSize - reserved_around) >> g.span_shift;
-  g.meta_bytes = RoundUp(sizeof(ChunkHeader) + most_spans * per_span, page_size);
+  g.meta_bytes =
+      RoundUp(sizeof(ChunkHeader) + most_spans * per_span, page_size);
   g.data_offset = g.meta_bytes + g.guard_bytes;
   if (g.data_offset + g.guard_bytes >= kChunkSize) {
     return absl::InvalidArgumentError("metadata and guards fill the chunk");

@@ -45,18 +45,18 @@ struct LayoutParams {
 // Everything about a class's chunks that follows from its size, alignment,
 // page size and layout. Computed once at registration; immutable.
 struct ClassGeometry {
-  size_t object_size;       // stride between objects (>= requested size)
-  size_t alignment;         // every object's address is a multiple
+  size_t object_size;  // stride between objects (>= requested size)
+  size_t alignment;    // every object's address is a multiple
   size_t objects_per_span;
-  size_t span_shift;        // log2 of a span's address-space size
-  size_t num_spans;         // spans per chunk
-  size_t bitmap_words;      // 64-bit free-bitmap words per span
+  size_t span_shift;    // log2 of a span's address-space size
+  size_t num_spans;     // spans per chunk
+  size_t bitmap_words;  // 64-bit free-bitmap words per span
   size_t page_size;
-  size_t guard_bytes;       // each of the two guard areas
-  size_t meta_bytes;        // committed metadata at the chunk base
-  size_t bitmap_offset;     // bitmaps' offset from the chunk base
-  size_t data_offset;       // span 0's offset from the chunk base
-  size_t span_commit_bytes; // pages committed when a span opens
+  size_t guard_bytes;        // each of the two guard areas
+  size_t meta_bytes;         // committed metadata at the chunk base
+  size_t bitmap_offset;      // bitmaps' offset from the chunk base
+  size_t data_offset;        // span 0's offset from the chunk base
+  size_t span_commit_bytes;  // pages committed when a span opens
   // ceil(2^64 / object_size): for an offset n < 2^32, the high half of
   // n * magic is n / object_size and the low half is below magic exactly
   // when object_size divides n (Lemire, Kaser and Kurz, 2019).
@@ -78,10 +78,10 @@ absl::StatusOr<ClassGeometry> ComputeGeometry(size_t size, size_t alignment,
 
 // Per-span metadata, in the chunk's metadata area. 32 bytes.
 struct SpanMeta {
-  uint32_t carved;       // objects [0, carved) were handed out at least once
-  uint32_t free_count;   // bits set in the span's free bitmap
-  uint32_t hint;         // no bitmap word below this one has a bit set
-  uint32_t in_partial;   // on its class's list of spans with free objects
+  uint32_t carved;      // objects [0, carved) were handed out at least once
+  uint32_t free_count;  // bits set in the span's free bitmap
+  uint32_t hint;        // no bitmap word below this one has a bit set
+  uint32_t in_partial;  // on its class's list of spans with free objects
   SpanMeta* next_partial;
   uint64_t reserved;
 };
@@ -94,13 +94,11 @@ struct ChunkHeader {
   uint32_t spans_opened;  // spans [0, spans_opened) are committed
   const ClassGeometry* geometry;
   const char* class_name;
-  ChunkHeader* next;      // the class's chunks, newest first
+  ChunkHeader* next;  // the class's chunks, newest first
   uint64_t reserved[4];
 
   char* base() { return reinterpret_cast<char*>(this); }
-  SpanMeta* span(size_t i) {
-    return reinterpret_cast<SpanMeta*>(this + 1) + i;
-  }
+  SpanMeta* span(size_t i) { return reinterpret_cast<SpanMeta*>(this + 1) + i; }
   size_t span_index(const SpanMeta* s) {
     return static_cast<size_t>(s - span(0));
   }
@@ -122,11 +120,11 @@ inline ChunkHeader* ChunkOf(const void* p) {
 
 // What slabkit knows of an address.
 struct Location {
-  uint32_t class_id = 0;       // 0: slabkit does not manage the address
+  uint32_t class_id = 0;  // 0: slabkit does not manage the address
   ChunkHeader* chunk = nullptr;
-  size_t span = 0;             // span index, when object_start
-  size_t index = 0;            // object index in the span, when object_start
-  bool object_start = false;   // the first byte of an object slot
+  size_t span = 0;            // span index, when object_start
+  size_t index = 0;           // object index in the span, when object_start
+  bool object_start = false;  // the first byte of an object slot
 };
 
 // Classifies any address. Wait-free; reads only immutable chunk fields.
@@ -136,8 +134,8 @@ inline Location Locate(const void* p) {
   if (loc.class_id == 0) return loc;
   loc.chunk = ChunkOf(p);
   const ClassGeometry& g = *loc.chunk->geometry;
-  const size_t offset = static_cast<size_t>(static_cast<const char*>(p) -
-                                            loc.chunk->base());
+  const size_t offset =
+      static_cast<size_t>(static_cast<const char*>(p) - loc.chunk->base());
   if (offset < g.data_offset) return loc;  // metadata or guard
   const size_t data = offset - g.data_offset;
   loc.span = data >> g.span_shift;

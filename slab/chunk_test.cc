@@ -36,7 +36,8 @@ TEST(ChunkTest, LayoutInvariantsHoldForManySizes) {
   for (size_t size = 1; size <= kMaxObjectSize; size += size / 3 + 1) {
     for (size_t alignment : {size_t{0}, size_t{8}, size_t{64}, kPage}) {
       const ClassGeometry g = Geometry(size, alignment);
-      SCOPED_TRACE(testing::Message() << "size " << size << " align " << alignment);
+      SCOPED_TRACE(testing::Message()
+                   << "size " << size << " align " << alignment);
       ASSERT_GE(g.object_size, size);
       ASSERT_EQ(g.object_size % g.alignment, 0u);
       ASSERT_GE(g.objects_per_span, 1u);
@@ -46,7 +47,8 @@ TEST(ChunkTest, LayoutInvariantsHoldForManySizes) {
                   g.span_bytes() == LayoutParams{}.max_span_bytes);
       ASSERT_LE(g.span_commit_bytes, g.span_bytes());
       // Metadata, then a guard, then spans, then a guard, inside the chunk.
-      ASSERT_GE(g.meta_bytes, g.bitmap_offset + g.num_spans * g.bitmap_words * 8);
+      ASSERT_GE(g.meta_bytes,
+                g.bitmap_offset + g.num_spans * g.bitmap_words * 8);
       ASSERT_EQ(g.data_offset, g.meta_bytes + g.guard_bytes);
       ASSERT_LE(g.data_offset + (g.num_spans << g.span_shift) + g.guard_bytes,
                 kChunkSize);
@@ -59,7 +61,8 @@ TEST(ChunkTest, DivisorMagicGivesQuotientAndDivisibility) {
   for (size_t size : {8, 24, 48, 96, 1000, 3000, 40000, 262144}) {
     const ClassGeometry g = Geometry(size, 8);
     for (uint64_t n = 0; n < g.span_bytes(); n += (n % 997) + 1) {
-      const unsigned __int128 p = static_cast<unsigned __int128>(n) * g.divisor_magic;
+      const unsigned __int128 p =
+          static_cast<unsigned __int128>(n) * g.divisor_magic;
       ASSERT_EQ(static_cast<uint64_t>(p >> 64), n / g.object_size) << n;
       ASSERT_EQ(static_cast<uint64_t>(p) < g.divisor_magic,
                 n % g.object_size == 0)
@@ -72,8 +75,9 @@ TEST(ChunkTest, InvalidShapesAreRefusedWithReasons) {
   LayoutParams params;
   EXPECT_EQ(ComputeGeometry(0, 0, kPage, params).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ComputeGeometry(kMaxObjectSize + 1, 0, kPage, params).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      ComputeGeometry(kMaxObjectSize + 1, 0, kPage, params).status().code(),
+      absl::StatusCode::kInvalidArgument);
   absl::Status bad_align = ComputeGeometry(64, 24, kPage, params).status();
   EXPECT_EQ(bad_align.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad_align.message().find("power of two"), absl::string_view::npos);

@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <mutex>
 
 namespace slabkit {
 namespace slab {
 
 void* MetadataArena::Allocate(size_t size, size_t alignment) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto aligned = [&](char* p) {
     return reinterpret_cast<char*>(
         (reinterpret_cast<uintptr_t>(p) + alignment - 1) & ~(alignment - 1));
@@ -35,7 +36,7 @@ void* MetadataArena::Allocate(size_t size, size_t alignment) {
 }
 
 size_t MetadataArena::mapped_bytes() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return mapped_;
 }
 

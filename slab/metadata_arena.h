@@ -4,9 +4,9 @@
 #define SLABKIT_SLAB_METADATA_ARENA_H_
 
 #include <cstddef>
+#include <mutex>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "mapper/mapper.h"
 
 namespace slabkit {
@@ -31,7 +31,7 @@ class MetadataArena {
 
  private:
   const MapperRef mapper_;
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   char* next_ ABSL_GUARDED_BY(mu_) = nullptr;
   char* end_ ABSL_GUARDED_BY(mu_) = nullptr;
   size_t mapped_ ABSL_GUARDED_BY(mu_) = 0;

@@ -77,7 +77,8 @@ void UnregisterChunk(void* chunk) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(chunk);
   if ((a >> kAddressBits) != 0) return;
   Leaf* leaf = root[RootIndex(a)].load(std::memory_order_acquire);
-  if (leaf != nullptr) leaf->ids[LeafIndex(a)].store(0, std::memory_order_release);
+  if (leaf != nullptr)
+    leaf->ids[LeafIndex(a)].store(0, std::memory_order_release);
 }
 
 }  // namespace slab

@@ -45,10 +45,10 @@ TEST(PageMapTest, MisalignedChunkOrZeroIdIsRefused) {
   auto* odd = reinterpret_cast<void*>(kChunkSize + 4096);
   EXPECT_EQ(RegisterChunk(odd, 1, MapperRef(&mapper)).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(RegisterChunk(reinterpret_cast<void*>(kChunkSize), 0,
-                          MapperRef(&mapper))
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      RegisterChunk(reinterpret_cast<void*>(kChunkSize), 0, MapperRef(&mapper))
+          .code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST(PageMapTest, LeafAllocationFailureRecordsNothing) {

@@ -138,7 +138,8 @@ TEST_F(SlabClassTest, FillsAChunkThenTakesAnother) {
 
 TEST_F(SlabClassTest, MapperFailuresReturnNullAndLeaveTheClassWorking) {
   Init(256);
-  for (MapperOp op : {MapperOp::kReserve, MapperOp::kCommit, MapperOp::kProtect}) {
+  for (MapperOp op :
+       {MapperOp::kReserve, MapperOp::kCommit, MapperOp::kProtect}) {
     SCOPED_TRACE(static_cast<int>(op));
     mapper_.FailNth(op, 1);
     // The first allocation of a fresh class needs a chunk: it fails.
@@ -151,7 +152,8 @@ TEST_F(SlabClassTest, MapperFailuresReturnNullAndLeaveTheClassWorking) {
   }
   // A span commit failure in a chunk with room left.
   Init(256);
-  for (size_t i = 0; i < geometry_.objects_per_span; ++i) ASSERT_NE(Allocate(), nullptr);
+  for (size_t i = 0; i < geometry_.objects_per_span; ++i)
+    ASSERT_NE(Allocate(), nullptr);
   mapper_.FailAll(MapperOp::kCommit, true);
   EXPECT_EQ(Allocate(), nullptr);
   EXPECT_EQ(Allocate(), nullptr);
@@ -169,7 +171,8 @@ TEST(SlabClassFixedRegionTest, WorksFromACallerBufferWithoutTheOs) {
   SlabClass slab(NewClassId(), "fixed", &g, MapperRef(&mapper));
   bool recycled;
   std::vector<void*> objects;
-  for (void* p; (p = slab.Allocate(&recycled)) != nullptr;) objects.push_back(p);
+  for (void* p; (p = slab.Allocate(&recycled)) != nullptr;)
+    objects.push_back(p);
   // The buffer holds at least one aligned chunk, and exhaustion is clean.
   EXPECT_GE(objects.size(), g.num_spans * g.objects_per_span);
   for (void* p : objects) {

@@ -1,0 +1,82 @@
+#include "c_api/slabkit.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/status/status.h"
+#include "allocator/allocator.h"
+
+namespace {
+
+int ErrnoFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return EINVAL;
+    case absl::StatusCode::kNotFound:
+      return ENOENT;
+    case absl::StatusCode::kOutOfRange:
+      return ENOSPC;
+    case absl::StatusCode::kResourceExhausted:
+    default:
+      return ENOMEM;
+  }
+}
+
+absl::Status Register(const slabkit_class_config* config, slabkit_class* out) {
+  if (config == nullptr || out == nullptr) {
+    return absl::InvalidArgumentError("config and out must not be NULL");
+  }
+  if (config->name == nullptr) {
+    return absl::InvalidArgumentError("config->name must not be NULL");
+  }
+  slabkit::ClassConfig c;
+  c.name = config->name;
+  c.size = config->size;
+  c.alignment = config->alignment;
+  c.zero_init = config->zero_init;
+  if (config->mapper != nullptr) c.mapper = config->mapper;
+  absl::StatusOr<slabkit::ClassId> id = slabkit::DefaultAllocator().Register(c);
+  if (!id.ok()) return id.status();
+  out->id = id->value;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+extern "C" {
+
+int slabkit_class_register(const slabkit_class_config* config,
+                           slabkit_class* out) {
+  absl::Status status = Register(config, out);
+  return status.ok() ? 0 : ErrnoFor(status);
+}
+
+slabkit_class slabkit_class_register_or_die(
+    const slabkit_class_config* config) {
+  slabkit_class cls = {0};
+  absl::Status status = Register(config, &cls);
+  if (!status.ok()) {
+    fprintf(stderr, "slabkit: cannot register class \"%s\": %s\n",
+            config != nullptr && config->name != nullptr ? config->name : "?",
+            std::string(status.message()).c_str());
+    abort();
+  }
+  return cls;
+}
+
+void* slabkit_allocate(slabkit_class cls) {
+  return slabkit::DefaultAllocator().Allocate(slabkit::ClassId{cls.id});
+}
+
+void slabkit_release(slabkit_class cls, void* ptr) {
+  slabkit::DefaultAllocator().Release(slabkit::ClassId{cls.id}, ptr);
+}
+
+const char* slabkit_class_name(slabkit_class cls) {
+  absl::StatusOr<slabkit::ClassStats> stats =
+      slabkit::DefaultAllocator().GetStats(slabkit::ClassId{cls.id});
+  return stats.ok() ? stats->name : nullptr;
+}
+
+}  // extern "C"

@@ -1,0 +1,83 @@
+/* slabkit's C interface: classes of fixed-size, type-stable objects.
+ *
+ *   slabkit_class_config config = {.name = "node", .size = sizeof(struct node)};
+ *   slabkit_class node_class;
+ *   if (slabkit_class_register(&config, &node_class) != 0) ... errno value ...
+ *   struct node* n = slabkit_allocate(node_class);
+ *   slabkit_release(node_class, n);
+ *
+ * Usable from C11 and C++. Thread-safe. Link //c_api:slabkit. */
+#ifndef SLABKIT_C_API_SLABKIT_H_
+#define SLABKIT_C_API_SLABKIT_H_
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A registered class. Id 0 is never valid; ids are never reused, and classes
+ * live as long as the process. */
+typedef struct slabkit_class {
+  uint32_t id;
+} slabkit_class;
+
+typedef struct slabkit_class_config {
+  const char* name;   /* required, 1 to 63 bytes; copied */
+  size_t size;        /* bytes per object, 1 to 262144 */
+  /* 0: 16 for objects of 16 bytes or more, else the smallest power of two
+   * that holds the object. Otherwise a power of two <= the page size. */
+  size_t alignment;
+  bool zero_init;     /* every allocation reads as zeros */
+  /* NULL: the build's default mapper. Otherwise a registered mapper's name:
+   * "mmap", "thp", "file" and "default" are built in. */
+  const char* mapper;
+} slabkit_class_config;
+
+/* Registers a class and stores its handle in *out. Returns 0, or an errno
+ * value (and *out is unchanged):
+ *   EINVAL  config or out is NULL, the name is missing, empty or longer than
+ *           63 bytes, size is 0 or too large, alignment is not a power of two
+ *           or exceeds the page size;
+ *   ENOENT  no mapper is registered under config->mapper;
+ *   ENOMEM  no memory for the class record;
+ *   ENOSPC  no class id is left. */
+int slabkit_class_register(const slabkit_class_config* config,
+                           slabkit_class* out);
+
+/* An object of `cls`, or NULL with errno ENOMEM when memory cannot be had
+ * (a later call may succeed) or EINVAL when `cls` is not a registered class.
+ * Without zero_init the object's bytes are unspecified: zeros when fresh,
+ * whatever the program left when recycled (slabkit never writes into them). */
+void* slabkit_allocate(slabkit_class cls);
+
+/* Returns `ptr` to `cls`. NULL is a no-op. Releasing to the wrong class, an
+ * address slabkit does not manage, an interior pointer, an object already
+ * free or never allocated prints one diagnostic line and aborts. */
+void slabkit_release(slabkit_class cls, void* ptr);
+
+/* The name `cls` was registered with, or NULL for an unknown class. */
+const char* slabkit_class_name(slabkit_class cls);
+
+/* Registers a class, or prints why it cannot and aborts: for classes defined
+ * at start-up, where there is no caller to return an error to. */
+slabkit_class slabkit_class_register_or_die(const slabkit_class_config* config);
+
+/* Defines `var` as a class registered before main() runs (Slitter's
+ * define_class!), e.g.
+ *   SLABKIT_DEFINE_CLASS(node_class, {.name = "node", .size = 48});
+ * A config slabkit refuses stops the program at start-up with its reason. */
+#define SLABKIT_DEFINE_CLASS(var, ...)                                   \
+  slabkit_class var;                                                     \
+  __attribute__((constructor)) static void slabkit_define_##var(void) {  \
+    const slabkit_class_config slabkit_config_##var = __VA_ARGS__;       \
+    var = slabkit_class_register_or_die(&slabkit_config_##var);          \
+  }
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+#endif  /* SLABKIT_C_API_SLABKIT_H_ */

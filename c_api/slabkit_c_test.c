@@ -1,0 +1,201 @@
+/* The C API, exercised from C11. Each CHECK failure prints its line; the
+ * test exits non-zero when any failed. */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "c_api/slabkit.h"
+
+static int failures = 0;
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      ++failures;                                                              \
+    }                                                                          \
+  } while (0)
+
+struct node {
+  struct node* next;
+  int value;
+};
+
+/* Registered before main() by the Slitter-style macro. */
+SLABKIT_DEFINE_CLASS(node_class, {.name = "node", .size = sizeof(struct node)})
+
+static void test_define_class_macro(void) {
+  CHECK(node_class.id != 0);
+  CHECK(strcmp(slabkit_class_name(node_class), "node") == 0);
+  struct node* a = slabkit_allocate(node_class);
+  struct node* b = slabkit_allocate(node_class);
+  CHECK(a != NULL && b != NULL && a != b);
+  a->next = b;
+  b->value = 42;
+  CHECK(a->next->value == 42);
+  slabkit_release(node_class, a);
+  slabkit_release(node_class, b);
+}
+
+static int register_errno(slabkit_class_config config) {
+  slabkit_class out = {0};
+  int rc = slabkit_class_register(&config, &out);
+  CHECK(rc == 0 || out.id == 0); /* *out unchanged on error */
+  return rc;
+}
+
+static void test_bad_configs(void) {
+  slabkit_class out;
+  slabkit_class_config ok = {.name = "ok", .size = 8};
+  CHECK(slabkit_class_register(NULL, &out) == EINVAL);
+  CHECK(slabkit_class_register(&ok, NULL) == EINVAL);
+  CHECK(register_errno((slabkit_class_config){.name = NULL, .size = 8}) ==
+        EINVAL);
+  CHECK(register_errno((slabkit_class_config){.name = "", .size = 8}) ==
+        EINVAL);
+  CHECK(register_errno(
+            (slabkit_class_config){.name = "a-name-that-is-far-too-long-for-"
+                                           "slabkit-to-accept-as-a-class-name",
+                                   .size = 8}) == EINVAL);
+  CHECK(register_errno((slabkit_class_config){.name = "zero", .size = 0}) ==
+        EINVAL);
+  CHECK(register_errno(
+            (slabkit_class_config){.name = "big", .size = 1 << 30}) == EINVAL);
+  CHECK(register_errno((slabkit_class_config){
+            .name = "odd", .size = 8, .alignment = 12}) == EINVAL);
+  CHECK(register_errno((slabkit_class_config){
+            .name = "wide", .size = 8, .alignment = 1 << 20}) == EINVAL);
+  CHECK(register_errno((slabkit_class_config){
+            .name = "lost", .size = 8, .mapper = "no-such-mapper"}) == ENOENT);
+}
+
+static void test_allocate_release(void) {
+  slabkit_class cls;
+  slabkit_class_config config = {
+      .name = "buffer", .size = 200, .alignment = 64};
+  CHECK(slabkit_class_register(&config, &cls) == 0);
+  CHECK(cls.id != 0);
+  void* objects[1000];
+  for (int i = 0; i < 1000; ++i) {
+    objects[i] = slabkit_allocate(cls);
+    CHECK(objects[i] != NULL);
+    CHECK((uintptr_t)objects[i] % 64 == 0);
+    memset(objects[i], i & 0xFF, 200);
+  }
+  for (int i = 0; i < 1000; ++i) {
+    CHECK(((unsigned char*)objects[i])[199] == (i & 0xFF));
+    slabkit_release(cls, objects[i]);
+  }
+  slabkit_release(cls, NULL); /* no-op */
+}
+
+static void test_zero_init_and_mapper_by_name(void) {
+  slabkit_class cls;
+  slabkit_class_config config = {
+      .name = "zeroed", .size = 64, .zero_init = true, .mapper = "mmap"};
+  CHECK(slabkit_class_register(&config, &cls) == 0);
+  for (int round = 0; round < 3; ++round) {
+    unsigned char* p = slabkit_allocate(cls);
+    CHECK(p != NULL);
+    for (int i = 0; i < 64; ++i) CHECK(p[i] == 0);
+    memset(p, 0xFF, 64);
+    slabkit_release(cls, p);
+  }
+}
+
+static void test_unknown_class(void) {
+  slabkit_class none = {0};
+  errno = 0;
+  CHECK(slabkit_allocate(none) == NULL);
+  CHECK(errno == EINVAL);
+  CHECK(slabkit_class_name(none) == NULL);
+}
+
+/* Runs `misuse` in a child; checks it aborts with `words` on stderr. */
+static void expect_abort(void (*misuse)(void), const char* words) {
+  int fds[2];
+  CHECK(pipe(fds) == 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDERR_FILENO);
+    misuse();
+    _exit(0);
+  }
+  close(fds[1]);
+  char text[1024] = {0};
+  size_t got = 0;
+  ssize_t n;
+  while (got < sizeof(text) - 1 &&
+         (n = read(fds[0], text + got, sizeof(text) - 1 - got)) > 0) {
+    got += (size_t)n;
+  }
+  close(fds[0]);
+  int status = 0;
+  CHECK(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+  if (strstr(text, words) == NULL) {
+    fprintf(stderr, "expected \"%s\" in: %s\n", words, text);
+    ++failures;
+  }
+}
+
+static void release_to_wrong_class(void) {
+  slabkit_class other;
+  slabkit_class_config config = {.name = "other", .size = sizeof(struct node)};
+  slabkit_class_register(&config, &other);
+  slabkit_release(other, slabkit_allocate(node_class));
+}
+
+static void release_twice(void) {
+  void* p = slabkit_allocate(node_class);
+  slabkit_release(node_class, p);
+  slabkit_release(node_class, p);
+}
+
+static void release_stack_address(void) {
+  int local = 0;
+  slabkit_release(node_class, &local);
+}
+
+static void test_misuse_is_reported(void) {
+  expect_abort(release_to_wrong_class,
+               "release to the wrong class: address 0x");
+  expect_abort(release_twice, "double free: address 0x");
+  expect_abort(release_stack_address,
+               "release of an address slabkit does not manage");
+}
+
+/* Last: uses up every class id in this process. */
+static void test_class_ids_run_out(void) {
+  slabkit_class cls;
+  slabkit_class_config config = {.name = "filler", .size = 8};
+  int rc;
+  do {
+    rc = slabkit_class_register(&config, &cls);
+  } while (rc == 0);
+  CHECK(rc == ENOSPC);
+  /* Existing classes keep working. */
+  void* p = slabkit_allocate(node_class);
+  CHECK(p != NULL);
+  slabkit_release(node_class, p);
+}
+
+int main(void) {
+  test_define_class_macro();
+  test_bad_configs();
+  test_allocate_release();
+  test_zero_init_and_mapper_by_name();
+  test_unknown_class();
+  test_misuse_is_reported();
+  test_class_ids_run_out();
+  if (failures != 0) {
+    fprintf(stderr, "%d check(s) failed\n", failures);
+    return 1;
+  }
+  printf("all C API checks passed\n");
+  return 0;
+}

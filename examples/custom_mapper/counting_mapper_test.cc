@@ -1,0 +1,57 @@
+// The custom mapper works under an allocator of its own, and by name, in any
+// build.
+#include "examples/custom_mapper/counting_mapper.h"
+
+#include "allocator/slab_allocator.h"
+#include "gtest/gtest.h"
+#include "mapper/registry.h"
+
+namespace example {
+namespace {
+
+struct CountingConfig {
+  using Mapper = CountingMapper;
+  using Layout = slabkit::DefaultLayout;
+  using Cache = slabkit::DirectCache;
+  using Stats = slabkit::CountingStats;
+};
+
+struct MmapConfig {
+  using Mapper = slabkit::MmapMapper;
+  using Layout = slabkit::DefaultLayout;
+  using Cache = slabkit::DirectCache;
+  using Stats = slabkit::CountingStats;
+};
+
+TEST(CountingMapperTest, AnAllocatorComposedWithItUsesIt) {
+  CountingMapper mapper;
+  slabkit::SlabAllocator<CountingConfig> allocator(&mapper);
+  const uint64_t before = CountingMapper::reserved_bytes();
+  absl::StatusOr<slabkit::ClassId> cls = allocator.Register({"counted", 64});
+  ASSERT_TRUE(cls.ok());
+  void* p = allocator.Allocate(*cls);
+  ASSERT_NE(p, nullptr);
+  EXPECT_GE(CountingMapper::reserved_bytes(),
+            before + slabkit::slab::kChunkSize);
+  EXPECT_STREQ(allocator.GetStats(*cls)->mapper, "counting");
+  allocator.Release(*cls, p);
+}
+
+TEST(CountingMapperTest, RegisteredByNameForClassesThatAskForIt) {
+  static CountingMapper mapper;
+  ASSERT_TRUE(
+      slabkit::RegisterMapper("counting", slabkit::MapperRef(&mapper)).ok());
+  slabkit::MmapMapper other;
+  slabkit::SlabAllocator<MmapConfig> allocator(&other);
+  absl::StatusOr<slabkit::ClassId> cls =
+      allocator.Register({"by-name", 64, 0, false, "counting"});
+  ASSERT_TRUE(cls.ok());
+  const uint64_t before = CountingMapper::committed_bytes();
+  void* p = allocator.Allocate(*cls);
+  ASSERT_NE(p, nullptr);
+  EXPECT_GT(CountingMapper::committed_bytes(), before);
+  allocator.Release(*cls, p);
+}
+
+}  // namespace
+}  // namespace example
