@@ -12,12 +12,8 @@ namespace slabkit {
 
 // The build's default mapper (--//mapper:default), the default layout, no
 // per-thread cache yet, and per-class counters.
-struct DefaultConfig {
-  using Mapper = DefaultMapper;
-  using Layout = DefaultLayout;
-  using Cache = DirectCache;
-  using Stats = CountingStats;
-};
+struct DefaultConfig
+    : Compose<DefaultMapper, CountingStats, DirectCache, DefaultLayout> {};
 
 using Allocator = SlabAllocator<DefaultConfig>;
 

@@ -18,13 +18,7 @@ namespace {
 
 using FaultMapper = FaultInjectingMapper<MmapMapper>;
 
-struct TestConfig {
-  using Mapper = FaultMapper;
-  using Layout = DefaultLayout;
-  using Cache = DirectCache;
-  using Stats = CountingStats;
-};
-using TestAllocator = SlabAllocator<TestConfig>;
+using TestAllocator = SlabAllocator<Compose<FaultMapper>>;
 
 class AllocatorTest : public testing::Test {
  protected:
@@ -272,18 +266,13 @@ TEST_F(AllocatorTest, ConcurrentUseAcrossThreadsAndClasses) {
   }
 }
 
-struct FixedConfig {
-  using Mapper = FixedRegionMapper;
-  using Layout = DefaultLayout;
-  using Cache = DirectCache;
-  using Stats = NoStats;
-};
-
 TEST(FixedRegionAllocatorTest, AllocatorOverACallerBuffer) {
   constexpr size_t kBytes = 4 * slab::kChunkSize;
-  auto buffer = std::make_unique<char[]>(kBytes);
-  FixedRegionMapper mapper(buffer.get(), kBytes);
-  SlabAllocator<FixedConfig> allocator(&mapper);
+  // Chunks stay registered to their class for the life of the process, so
+  // the buffer must too: it is never freed.
+  static char* const buffer = new char[kBytes];
+  FixedRegionMapper mapper(buffer, kBytes);
+  SlabAllocator<Compose<FixedRegionMapper, NoStats>> allocator(&mapper);
   absl::StatusOr<ClassId> cls = allocator.Register({"embedded", 64});
   ASSERT_TRUE(cls.ok());
   std::vector<void*> objects;
@@ -291,7 +280,7 @@ TEST(FixedRegionAllocatorTest, AllocatorOverACallerBuffer) {
   EXPECT_EQ(errno, ENOMEM) << "the buffer ran out, cleanly";
   EXPECT_GT(objects.size(), 100000u);
   for (void* p : objects) {
-    ASSERT_TRUE(p >= buffer.get() && p < buffer.get() + kBytes);
+    ASSERT_TRUE(p >= buffer && p < buffer + kBytes);
   }
   allocator.Release(*cls, objects[10]);
   EXPECT_EQ(allocator.Allocate(*cls), objects[10]);

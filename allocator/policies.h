@@ -59,6 +59,17 @@ struct NoStats {
   };
 };
 
+// A SlabAllocator Config from its policies, for compositions that need
+// nothing more: SlabAllocator<Compose<FixedRegionMapper, NoStats>>.
+template <typename MapperT, typename StatsT = CountingStats,
+          typename CacheT = DirectCache, typename LayoutT = DefaultLayout>
+struct Compose {
+  using Mapper = MapperT;
+  using Layout = LayoutT;
+  using Cache = CacheT;
+  using Stats = StatsT;
+};
+
 }  // namespace slabkit
 
 #endif  // SLABKIT_ALLOCATOR_POLICIES_H_

@@ -18,7 +18,9 @@ namespace slabkit {
 // - Commit zero-fills the range with memset (the contract's zeros);
 // - Decommit frees no memory (the buffer is the caller's);
 // - Protect cannot make a guard fault: guard pages are plain memory here.
-// The buffer must outlive the mapper and every allocation made from it.
+// The buffer must outlive the mapper and every allocation made from it; a
+// slabkit class keeps its chunks for the life of the process, so a buffer
+// that backs classes must never be freed.
 class FixedRegionMapper {
  public:
   // Free-range slots: the list holds at most this many disjoint gaps.

@@ -1,8 +1,11 @@
 #include "slab/page_map.h"
 
+#include <sys/mman.h>
+
 #include <atomic>
 
 #include "absl/base/attributes.h"
+#include "mapper/mapper.h"
 
 namespace slabkit {
 namespace slab {
@@ -20,7 +23,22 @@ struct Leaf {
 };
 
 ABSL_CONST_INIT std::atomic<Leaf*> root[size_t{1} << kRootBits];
+ABSL_CONST_INIT Leaf static_leaves[kStaticLeaves];
+ABSL_CONST_INIT std::atomic<int> static_leaves_used{0};
 ABSL_CONST_INIT std::atomic<uint32_t> next_class_id{1};
+
+// A zeroed leaf from the static pool, else from mmap; nullptr when neither
+// has one. A leaf that loses the race to be installed is wasted, which
+// happens at most once per region and thread.
+Leaf* NewLeaf() {
+  if (static_leaves_used.load(std::memory_order_relaxed) < kStaticLeaves) {
+    const int i = static_leaves_used.fetch_add(1, std::memory_order_relaxed);
+    if (i < kStaticLeaves) return &static_leaves[i];
+  }
+  void* p = mmap(nullptr, sizeof(Leaf), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : static_cast<Leaf*>(p);
+}
 
 size_t RootIndex(uintptr_t a) { return a >> kRegionShift; }
 size_t LeafIndex(uintptr_t a) {
@@ -46,7 +64,7 @@ uint32_t LookupClass(const void* addr) {
   return leaf->ids[LeafIndex(a)].load(std::memory_order_acquire);
 }
 
-absl::Status RegisterChunk(void* chunk, uint32_t class_id, MapperRef mapper) {
+absl::Status RegisterChunk(void* chunk, uint32_t class_id) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(chunk);
   if ((a >> kAddressBits) != 0 || a % kChunkSize != 0 || class_id == 0) {
     return CodeStatus(absl::StatusCode::kInvalidArgument);
@@ -54,20 +72,13 @@ absl::Status RegisterChunk(void* chunk, uint32_t class_id, MapperRef mapper) {
   std::atomic<Leaf*>& slot = root[RootIndex(a)];
   Leaf* leaf = slot.load(std::memory_order_acquire);
   if (leaf == nullptr) {
-    const size_t page = mapper.page_size();
-    const size_t bytes = (sizeof(Leaf) + page - 1) / page * page;
-    absl::StatusOr<void*> mem = mapper.Reserve(bytes, page);
-    if (!mem.ok()) return mem.status();
-    if (absl::Status s = mapper.Commit(*mem, bytes); !s.ok()) {
-      (void)mapper.Release(*mem, bytes);
-      return s;
+    Leaf* fresh = NewLeaf();
+    if (fresh == nullptr) {
+      return CodeStatus(absl::StatusCode::kResourceExhausted);
     }
-    Leaf* fresh = static_cast<Leaf*>(*mem);  // committed memory reads as zero
     if (slot.compare_exchange_strong(leaf, fresh, std::memory_order_acq_rel)) {
       leaf = fresh;
-    } else {
-      (void)mapper.Release(*mem, bytes);  // another thread installed one
-    }
+    }  // else another thread installed one first: use it
   }
   leaf->ids[LeafIndex(a)].store(class_id, std::memory_order_release);
   return absl::OkStatus();

@@ -7,7 +7,6 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
-#include "mapper/mapper.h"
 
 namespace slabkit {
 namespace slab {
@@ -30,12 +29,17 @@ uint32_t NewClassId();
 // manage it. Wait-free; safe on any address, including wild ones.
 uint32_t LookupClass(const void* addr);
 
+// Leaf tables (4 KiB, one per 4 GiB region that holds chunks) come from a
+// static pool of this many; past it, from mmap. They are never freed, and
+// belong to no mapper: a mapper's memory may not live as long as the map.
+inline constexpr int kStaticLeaves = 16;
+
 // Records the chunk at `chunk` (kChunkSize-aligned) as owned by `class_id`.
 // Any header the chunk carries must be written before this call: a thread
-// that sees the id also sees the header. Leaf tables come from `mapper` the
-// first time a 4 GiB region holds a chunk; a mapper failure is returned and
-// nothing is recorded.
-absl::Status RegisterChunk(void* chunk, uint32_t class_id, MapperRef mapper);
+// that sees the id also sees the header. InvalidArgument for a misaligned
+// chunk or id 0; ResourceExhausted when a leaf is needed and none can be
+// had (nothing is recorded then).
+absl::Status RegisterChunk(void* chunk, uint32_t class_id);
 
 // Forgets a chunk recorded by RegisterChunk.
 void UnregisterChunk(void* chunk);

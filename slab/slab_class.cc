@@ -116,7 +116,7 @@ absl::StatusOr<ChunkHeader*> SlabClass::NewChunk() {
   chunk->spans_opened = 0;
   chunk->geometry = geometry_;
   chunk->class_name = class_name_;
-  if (absl::Status s = RegisterChunk(base, class_id_, mapper_); !s.ok()) {
+  if (absl::Status s = RegisterChunk(base, class_id_); !s.ok()) {
     return fail(s);
   }
   chunk->next = chunks_;

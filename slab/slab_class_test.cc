@@ -165,8 +165,10 @@ TEST_F(SlabClassTest, MapperFailuresReturnNullAndLeaveTheClassWorking) {
 
 TEST(SlabClassFixedRegionTest, WorksFromACallerBufferWithoutTheOs) {
   constexpr size_t kBytes = 3 * kChunkSize;
-  auto buffer = std::make_unique<char[]>(kBytes);
-  FixedRegionMapper mapper(buffer.get(), kBytes);
+  // Chunks stay registered to their class for the life of the process, so
+  // the buffer must too: it is never freed.
+  static char* const buffer = new char[kBytes];
+  FixedRegionMapper mapper(buffer, kBytes);
   const ClassGeometry g = *ComputeGeometry(128, 0, mapper.page_size(), {});
   SlabClass slab(NewClassId(), "fixed", &g, MapperRef(&mapper));
   bool recycled;
@@ -176,8 +178,8 @@ TEST(SlabClassFixedRegionTest, WorksFromACallerBufferWithoutTheOs) {
   // The buffer holds at least one aligned chunk, and exhaustion is clean.
   EXPECT_GE(objects.size(), g.num_spans * g.objects_per_span);
   for (void* p : objects) {
-    ASSERT_GE(static_cast<char*>(p), buffer.get());
-    ASSERT_LT(static_cast<char*>(p), buffer.get() + kBytes);
+    ASSERT_GE(static_cast<char*>(p), buffer);
+    ASSERT_LT(static_cast<char*>(p), buffer + kBytes);
   }
   ASSERT_EQ(slab.Release(Locate(objects[5])), SlabClass::ReleaseResult::kOk);
   EXPECT_EQ(slab.Allocate(&recycled), objects[5]);

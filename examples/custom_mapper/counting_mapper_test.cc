@@ -9,23 +9,9 @@
 namespace example {
 namespace {
 
-struct CountingConfig {
-  using Mapper = CountingMapper;
-  using Layout = slabkit::DefaultLayout;
-  using Cache = slabkit::DirectCache;
-  using Stats = slabkit::CountingStats;
-};
-
-struct MmapConfig {
-  using Mapper = slabkit::MmapMapper;
-  using Layout = slabkit::DefaultLayout;
-  using Cache = slabkit::DirectCache;
-  using Stats = slabkit::CountingStats;
-};
-
 TEST(CountingMapperTest, AnAllocatorComposedWithItUsesIt) {
   CountingMapper mapper;
-  slabkit::SlabAllocator<CountingConfig> allocator(&mapper);
+  slabkit::SlabAllocator<slabkit::Compose<CountingMapper>> allocator(&mapper);
   const uint64_t before = CountingMapper::reserved_bytes();
   absl::StatusOr<slabkit::ClassId> cls = allocator.Register({"counted", 64});
   ASSERT_TRUE(cls.ok());
@@ -42,7 +28,8 @@ TEST(CountingMapperTest, RegisteredByNameForClassesThatAskForIt) {
   ASSERT_TRUE(
       slabkit::RegisterMapper("counting", slabkit::MapperRef(&mapper)).ok());
   slabkit::MmapMapper other;
-  slabkit::SlabAllocator<MmapConfig> allocator(&other);
+  slabkit::SlabAllocator<slabkit::Compose<slabkit::MmapMapper>> allocator(
+      &other);
   absl::StatusOr<slabkit::ClassId> cls =
       allocator.Register({"by-name", 64, 0, false, "counting"});
   ASSERT_TRUE(cls.ok());
