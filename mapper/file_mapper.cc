@@ -118,7 +118,6 @@ absl::Status FileMapper::Decommit(void* addr, size_t size) {
   std::lock_guard<std::mutex> lock(mu_);
   absl::StatusOr<off_t> offset = OffsetOf(addr, size);
   if (!offset.ok()) return offset.status();
-  if (mprotect(addr, size, PROT_NONE) != 0) return ErrnoStatus(errno);
   if (fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, *offset,
                 static_cast<off_t>(size)) != 0) {
     return ErrnoStatus(errno);

@@ -16,7 +16,8 @@ namespace slabkit {
 // Reserve is first-fit over a sorted, coalesced list of free ranges; Release
 // gives a range back. What it cannot do without the OS, it documents:
 // - Commit zero-fills the range with memset (the contract's zeros);
-// - Decommit frees no memory (the buffer is the caller's);
+// - Decommit frees no memory (the buffer is the caller's) and leaves the
+//   bytes as they were until the next Commit zeroes them;
 // - Protect cannot make a guard fault: guard pages are plain memory here.
 // The buffer must outlive the mapper and every allocation made from it; a
 // slabkit class keeps its chunks for the life of the process, so a buffer

@@ -18,8 +18,9 @@
 //       Makes a reserved, uncommitted (or decommitted) range readable and
 //       writable. Its bytes read as zero afterwards.
 //   absl::Status Decommit(void* addr, size_t size);
-//       Gives a committed range's memory back; the range stays reserved and is
-//       inaccessible until committed again.
+//       Gives a committed range's memory back. The range stays reserved and
+//       keeps its protection: it reads as zeros (so type-stable memory stays
+//       valid to read) and is committed again by Commit.
 //   absl::Status Protect(void* addr, size_t size);
 //       Makes a range a guard: any access faults (where the mapper can enforce
 //       it; FixedRegionMapper documents that it cannot).

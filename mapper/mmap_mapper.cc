@@ -58,10 +58,7 @@ absl::Status MmapMapper::Decommit(void* addr, size_t size) {
   if (!IsPageRange(addr, size, page_size())) {
     return CodeStatus(absl::StatusCode::kInvalidArgument);
   }
-  void* p =
-      mmap(addr, size, PROT_NONE,
-           MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) return ErrnoStatus(errno);
+  if (madvise(addr, size, MADV_DONTNEED) != 0) return ErrnoStatus(errno);
   return absl::OkStatus();
 }
 

@@ -13,8 +13,9 @@ namespace slabkit {
 size_t SystemPageSize();
 
 // Reserves with PROT_NONE and MAP_NORESERVE, commits with mprotect, and
-// decommits by mapping fresh PROT_NONE pages over the range (one system call
-// that frees the pages and guarantees zeros on the next commit). Stateless.
+// decommits with MADV_DONTNEED: the pages go back to the kernel and the range
+// reads as zeros, still mapped (no VMA split, and a benign reader of a
+// type-stable object does not fault). Stateless.
 class MmapMapper {
  public:
   constexpr MmapMapper() = default;
