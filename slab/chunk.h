@@ -83,7 +83,7 @@ struct SpanMeta {
   uint32_t hint;        // no bitmap word below this one has a bit set
   uint32_t in_partial;  // on its class's list of spans with free objects
   SpanMeta* next_partial;
-  uint64_t reserved;
+  SpanMeta* next_decommitted;  // the class's list of decommitted spans
 };
 static_assert(sizeof(SpanMeta) == 32);
 

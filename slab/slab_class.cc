@@ -1,6 +1,7 @@
 #include "slab/slab_class.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/numeric/bits.h"
 #include "slab/page_map.h"
@@ -67,6 +68,22 @@ SlabClass::ReleaseResult SlabClass::Release(const Location& loc) {
 }
 
 bool SlabClass::OpenSpan() {
+  if (SpanMeta* span = decommitted_) {
+    ChunkHeader* chunk = ChunkOf(span);
+    if (!mapper_
+             .Commit(chunk->span_data(chunk->span_index(span)),
+                     geometry_->span_commit_bytes)
+             .ok()) {
+      return false;
+    }
+    decommitted_ = span->next_decommitted;
+    span->next_decommitted = nullptr;
+    bump_ = span;
+    counters_.spans++;
+    counters_.decommitted_spans--;
+    counters_.committed_bytes += geometry_->span_commit_bytes;
+    return true;
+  }
   ChunkHeader* chunk = chunks_;
   if (chunk == nullptr || chunk->spans_opened == geometry_->num_spans) {
     absl::StatusOr<ChunkHeader*> fresh = NewChunk();
@@ -83,6 +100,46 @@ bool SlabClass::OpenSpan() {
   counters_.spans++;
   counters_.committed_bytes += geometry_->span_commit_bytes;
   return true;
+}
+
+size_t SlabClass::DecommitEmptySpans() {
+  const ClassGeometry& g = *geometry_;
+  size_t bytes = 0;
+  for (ChunkHeader* chunk = chunks_; chunk != nullptr; chunk = chunk->next) {
+    for (size_t i = 0; i < chunk->spans_opened; ++i) {
+      SpanMeta* span = chunk->span(i);
+      // Spans never carved from (the fresh bump span) hold nothing to give.
+      if (span->carved == 0 || span->free_count != span->carved) continue;
+      if (!mapper_.Decommit(chunk->span_data(i), g.span_commit_bytes).ok()) {
+        continue;  // keep it as it is; a later call may succeed
+      }
+      memset(chunk->bitmap(i), 0, g.bitmap_words * sizeof(uint64_t));
+      span->carved = 0;
+      span->free_count = 0;
+      span->hint = 0;
+      span->next_decommitted = decommitted_;
+      decommitted_ = span;
+      if (span == bump_) bump_ = nullptr;
+      counters_.spans--;
+      counters_.decommitted_spans++;
+      counters_.committed_bytes -= g.span_commit_bytes;
+      bytes += g.span_commit_bytes;
+    }
+  }
+  // The decommitted spans had free objects, so they were on the partial
+  // list: keep only the spans that still have some.
+  SpanMeta** link = &partial_;
+  while (*link != nullptr) {
+    SpanMeta* span = *link;
+    if (span->free_count == 0) {
+      *link = span->next_partial;
+      span->next_partial = nullptr;
+      span->in_partial = 0;
+    } else {
+      link = &span->next_partial;
+    }
+  }
+  return bytes;
 }
 
 absl::StatusOr<ChunkHeader*> SlabClass::NewChunk() {

@@ -28,9 +28,10 @@ class SlabClass {
 
   struct Counters {
     size_t chunks = 0;
-    size_t spans = 0;            // spans opened (committed)
-    size_t reserved_bytes = 0;   // address space of all chunks
-    size_t committed_bytes = 0;  // metadata and opened spans
+    size_t spans = 0;              // spans committed now
+    size_t decommitted_spans = 0;  // given back, not reused yet
+    size_t reserved_bytes = 0;     // address space of all chunks
+    size_t committed_bytes = 0;    // metadata and opened spans
   };
 
   // `geometry` and `class_name` must outlive the class (they are referenced
@@ -50,6 +51,11 @@ class SlabClass {
   // a chunk of this class. On an error result nothing changes.
   ReleaseResult Release(const Location& loc);
 
+  // Gives back the memory of every span whose objects are all free; their
+  // addresses stay with the class and read as zeros. Returns the bytes
+  // decommitted. Decommitted spans are reused before new ones are opened.
+  size_t DecommitEmptySpans();
+
   const Counters& counters() const { return counters_; }
   const ClassGeometry& geometry() const { return *geometry_; }
 
@@ -63,9 +69,10 @@ class SlabClass {
   const char* const class_name_;
   const ClassGeometry* const geometry_;
   const MapperRef mapper_;
-  SpanMeta* partial_ = nullptr;    // spans with free objects
-  SpanMeta* bump_ = nullptr;       // the span fresh objects are carved from
-  ChunkHeader* chunks_ = nullptr;  // newest first; only it has unopened spans
+  SpanMeta* partial_ = nullptr;      // spans with free objects
+  SpanMeta* bump_ = nullptr;         // the span fresh objects are carved from
+  SpanMeta* decommitted_ = nullptr;  // recommitted before new spans open
+  ChunkHeader* chunks_ = nullptr;    // newest first; only it has unopened spans
   Counters counters_;
 };
 

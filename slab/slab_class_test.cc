@@ -163,6 +163,46 @@ TEST_F(SlabClassTest, MapperFailuresReturnNullAndLeaveTheClassWorking) {
   EXPECT_EQ(Locate(p).span, 1u) << "the failed span is opened on retry";
 }
 
+TEST_F(SlabClassTest, EmptySpansAreDecommittedAndReusedFirst) {
+  Init(64);
+  const size_t per_span = geometry_.objects_per_span;
+  std::vector<void*> objects;
+  for (size_t i = 0; i < 3 * per_span; ++i) objects.push_back(Allocate());
+  memset(objects[0], 0x11, 64);
+  // Free all of spans 0 and 2, and all but one object of span 1.
+  for (size_t i = 0; i < objects.size(); ++i) {
+    if (i == per_span + 5) continue;
+    ASSERT_EQ(Release(objects[i]), SlabClass::ReleaseResult::kOk);
+  }
+  const size_t committed = slab_->counters().committed_bytes;
+  EXPECT_EQ(slab_->DecommitEmptySpans(), 2 * geometry_.span_commit_bytes);
+  EXPECT_EQ(slab_->counters().committed_bytes,
+            committed - 2 * geometry_.span_commit_bytes);
+  EXPECT_EQ(slab_->counters().decommitted_spans, 2u);
+  EXPECT_EQ(mapper_.calls(MapperOp::kDecommit), 2u);
+  // Type-stable: a released object's address stays readable (as zeros now).
+  EXPECT_EQ(static_cast<unsigned char*>(objects[0])[0], 0);
+  // Released slots of the live span come first, then decommitted spans are
+  // recommitted before any new span is opened.
+  bool recycled;
+  std::set<void*> again;
+  for (size_t i = 0; i < 3 * per_span - 1; ++i) {
+    void* p = slab_->Allocate(&recycled);
+    ASSERT_NE(p, nullptr);
+    again.insert(p);
+  }
+  EXPECT_EQ(slab_->counters().decommitted_spans, 0u);
+  EXPECT_EQ(slab_->counters().spans, 3u) << "no new span was opened";
+  EXPECT_EQ(again.size(), 3 * per_span - 1);
+  EXPECT_EQ(again.count(objects[per_span + 5]), 0u)
+      << "the live one stays live";
+  for (void* p : again) {
+    ASSERT_EQ(Locate(p).class_id, id_);
+  }
+  // Nothing to give back while everything is in use.
+  EXPECT_EQ(slab_->DecommitEmptySpans(), 0u);
+}
+
 TEST(SlabClassFixedRegionTest, WorksFromACallerBufferWithoutTheOs) {
   constexpr size_t kBytes = 3 * kChunkSize;
   // Chunks stay registered to their class for the life of the process, so
