@@ -10,16 +10,20 @@
 
 namespace slabkit {
 
-// The build's default mapper (--//mapper:default), the default layout, no
-// per-thread cache yet, and per-class counters.
+// The build's default mapper (--//mapper:default), the default layout,
+// per-thread magazines, and per-class counters.
 struct DefaultConfig
-    : Compose<DefaultMapper, CountingStats, DirectCache, DefaultLayout> {};
+    : Compose<DefaultMapper, CountingStats, MagazineCache, DefaultLayout> {};
 
 using Allocator = SlabAllocator<DefaultConfig>;
 
 // The process-wide allocator over DefaultMapperInstance(). Built on first
 // use, never destroyed (objects may be released during exit).
 Allocator& DefaultAllocator();
+
+// Returns the calling thread's cached objects, of every class, to their
+// depots (a thread does this by itself when it exits).
+inline void FlushThreadCache() { magazine::FlushThread(); }
 
 }  // namespace slabkit
 

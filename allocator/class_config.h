@@ -25,6 +25,12 @@ struct ClassConfig {
   // Empty: the allocator's own mapper. Otherwise a name given to
   // RegisterMapper ("mmap", "thp", "file", "default" are built in).
   absl::string_view mapper;
+  // Per-thread caching (MagazineCache), 0 for the default: objects per
+  // magazine (up to 1024; default 16 KiB worth, 4 to 128), and full
+  // magazines the class's depot keeps before returning objects to the slab
+  // (default 16).
+  uint32_t magazine_capacity = 0;
+  uint32_t depot_magazines = 0;
 };
 
 // A registered class. Id 0 is never valid; ids are never reused.
@@ -41,7 +47,9 @@ struct ClassStats {
   size_t size = 0;               // as registered
   size_t object_size = 0;        // the stride objects are carved at
   size_t alignment = 0;
-  // Counted by the allocator's Stats policy (zero under NoStats).
+  // Counted by the allocator's Stats policy (zero under NoStats), at the
+  // slab: with a MagazineCache they count objects handed to and taken back
+  // from the caches, so live includes cached objects.
   uint64_t allocations = 0;
   uint64_t releases = 0;
   uint64_t live = 0;  // allocations - releases
@@ -51,6 +59,13 @@ struct ClassStats {
   size_t spans = 0;
   size_t reserved_bytes = 0;
   size_t committed_bytes = 0;
+  size_t decommitted_spans = 0;  // given back by ReleaseIdleMemory
+  // From the Cache policy (zero under DirectCache).
+  uint32_t magazine_capacity = 0;
+  uint64_t magazines = 0;              // magazines made for the class
+  uint64_t depot_objects = 0;          // objects in the depot's magazines
+  uint64_t thread_cached_objects = 0;  // in the calling thread's magazines
+  uint64_t depot_exchanges = 0;        // magazines taken from or given back
 };
 
 }  // namespace slabkit

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "magazine/magazine_cache.h"
 #include "slab/chunk.h"
 
 namespace slabkit {
@@ -16,18 +17,9 @@ struct DefaultLayout {
   static constexpr slab::LayoutParams kParams = {};
 };
 
-// Cache policy: what sits between the API and a class's locked slab. It
-// provides `struct PerClass` (state kept in each class) and
-//   static void* Allocate(PerClass&);        an object, or nullptr: use the
-//   slab static bool Release(PerClass&, void* p); true when it took p (p is a
-//                                             validated object start)
-// DirectCache caches nothing: every call reaches the slab under the class
-// lock. Per-thread magazines plug in here (see magazine/README.md).
-struct DirectCache {
-  struct PerClass {};
-  static void* Allocate(PerClass&) { return nullptr; }
-  static bool Release(PerClass&, void*) { return false; }
-};
+// Cache policy: what sits between the API and a class's locked slab; see
+// magazine/magazine_cache.h for the interface. MagazineCache (per-thread
+// magazines and a depot) is the default; DirectCache caches nothing.
 
 // Stats policy: `struct PerClass` with OnAllocate(), OnRelease() and
 // allocations(), releases(), peak_live(); called under the class lock.
@@ -62,7 +54,7 @@ struct NoStats {
 // A SlabAllocator Config from its policies, for compositions that need
 // nothing more: SlabAllocator<Compose<FixedRegionMapper, NoStats>>.
 template <typename MapperT, typename StatsT = CountingStats,
-          typename CacheT = DirectCache, typename LayoutT = DefaultLayout>
+          typename CacheT = MagazineCache, typename LayoutT = DefaultLayout>
 struct Compose {
   using Mapper = MapperT;
   using Layout = LayoutT;

@@ -6,7 +6,8 @@
 //           classes that name none, and the source of the allocator's own
 //           metadata;
 //   Layout  chunk layout parameters (policies.h);
-//   Cache   what sits in front of each class's locked slab (policies.h);
+//   Cache   what sits in front of each class's locked slab
+//           (magazine/magazine_cache.h);
 //   Stats   what is counted per class (policies.h).
 // `using Allocator = SlabAllocator<DefaultConfig>` (allocator.h) is the
 // composition the C API uses.
@@ -37,6 +38,7 @@
 #include "allocator/class_config.h"
 #include "allocator/policies.h"
 #include "guard/report.h"
+#include "magazine/magazine_cache.h"
 #include "mapper/mapper.h"
 #include "mapper/registry.h"
 #include "slab/chunk.h"
@@ -72,11 +74,29 @@ class SlabAllocator {
   // An object of class `cls`, aligned as registered, or nullptr with errno
   // ENOMEM when memory cannot be had (a later call may succeed) or EINVAL
   // when `cls` is not a class of this allocator.
-  void* Allocate(ClassId cls);
+  void* Allocate(ClassId cls) {
+    if (void* p = Cache::TryAllocate(cls.value)) return p;
+    return AllocateSlow(cls);
+  }
 
   // Returns `ptr` (an object of `cls` from Allocate) to its class; nullptr is
-  // a no-op. Any misuse is reported and aborts (see guard/report.h).
-  void Release(ClassId cls, void* ptr);
+  // a no-op. Misuse is reported and aborts (see guard/report.h).
+  void Release(ClassId cls, void* ptr) {
+    if (Cache::TryRelease(cls.value, ptr)) return;
+    ReleaseSlow(cls, ptr);
+  }
+
+  // The halves of Allocate and Release past the cache's inline fast path,
+  // for callers that inline the fast path themselves (c_api/).
+  ABSL_ATTRIBUTE_NOINLINE void* AllocateSlow(ClassId cls);
+  ABSL_ATTRIBUTE_NOINLINE void ReleaseSlow(ClassId cls, void* ptr);
+
+  // Returns idle memory: the calling thread's cached objects and every
+  // class's depot go back to the slabs, and spans whose objects are all free
+  // are decommitted (their addresses stay with their class, reading zeros).
+  // Objects cached by other threads stay there until those threads exit or
+  // call FlushThreadCache(). Returns the bytes decommitted.
+  size_t ReleaseIdleMemory();
 
   // A snapshot of `cls`, or NotFound.
   absl::StatusOr<ClassStats> GetStats(ClassId cls) const;
@@ -87,12 +107,19 @@ class SlabAllocator {
  private:
   struct ClassState {
     ClassState(uint32_t id_in, const ClassConfig& config,
-               const slab::ClassGeometry& geometry_in, MapperRef mapper_in)
+               const slab::ClassGeometry& geometry_in, MapperRef mapper_in,
+               slab::MetadataArena* arena)
         : id(id_in),
           zero_init(config.zero_init),
           size(config.size),
           mapper(mapper_in),
           geometry(geometry_in),
+          cache(CacheSetup{
+              id_in, &geometry, config.zero_init,
+              magazine::ResolveDepotOptions(
+                  {config.magazine_capacity, config.depot_magazines},
+                  geometry_in.object_size),
+              arena, magazine::SlabCallbacks{&Fill, &Spill, this}}),
           slab(id_in, name, &geometry, mapper_in) {
       memcpy(name, config.name.data(), config.name.size());
       name[config.name.size()] = '\0';
@@ -112,6 +139,13 @@ class SlabAllocator {
     slab::SlabClass slab ABSL_GUARDED_BY(mu);
     typename Stats::PerClass stats ABSL_GUARDED_BY(mu);
   };
+
+  // The depot's way to the slab: a batch under one lock.
+  static size_t Fill(void* context, void** out, size_t n);
+  static void Spill(void* context, void* const* objects, size_t n);
+  // Misuse checks every release passes before it is cached or freed.
+  static const slab::Location Validate(const ClassState* c, ClassId cls,
+                                       void* ptr);
 
   ClassState* Find(ClassId cls) const {
     if (ABSL_PREDICT_FALSE(cls.value >= slab::kMaxClasses)) return nullptr;
@@ -140,6 +174,11 @@ absl::StatusOr<ClassId> SlabAllocator<Config>::Register(
     }
     mapper = *named;
   }
+  if (config.magazine_capacity > magazine::kMaxMagazineCapacity) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "class \"", config.name, "\": magazine capacity ",
+        config.magazine_capacity, " exceeds ", magazine::kMaxMagazineCapacity));
+  }
   absl::StatusOr<slab::ClassGeometry> geometry = slab::ComputeGeometry(
       config.size, config.alignment, mapper.page_size(), kLayout);
   if (!geometry.ok()) {
@@ -157,19 +196,23 @@ absl::StatusOr<ClassId> SlabAllocator<Config>::Register(
                                               "\": all ", slab::kMaxClasses - 1,
                                               " class ids are in use"));
   }
-  auto* state = new (memory) ClassState(id, config, *geometry, mapper);
+  auto* state = new (memory) ClassState(id, config, *geometry, mapper, &arena_);
   classes_[id].store(state, std::memory_order_release);
   return ClassId{id};
 }
 
 template <typename Config>
-void* SlabAllocator<Config>::Allocate(ClassId cls) {
+void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
   ClassState* c = Find(cls);
   if (ABSL_PREDICT_FALSE(c == nullptr)) {
     errno = EINVAL;
     return nullptr;
   }
-  if (void* p = Cache::Allocate(c->cache)) return p;
+  const magazine::AllocateResult cached = Cache::AllocateSlow(c->cache);
+  if (cached.cached) {
+    if (cached.object == nullptr) errno = ENOMEM;
+    return cached.object;
+  }
   void* p;
   bool recycled;
   {
@@ -187,9 +230,8 @@ void* SlabAllocator<Config>::Allocate(ClassId cls) {
 }
 
 template <typename Config>
-void SlabAllocator<Config>::Release(ClassId cls, void* ptr) {
-  if (ptr == nullptr) return;
-  ClassState* c = Find(cls);
+const slab::Location SlabAllocator<Config>::Validate(const ClassState* c,
+                                                     ClassId cls, void* ptr) {
   if (ABSL_PREDICT_FALSE(c == nullptr)) {
     ReportMisuse(Misuse::kUnknownClass, ptr, nullptr, cls.value);
   }
@@ -204,7 +246,22 @@ void SlabAllocator<Config>::Release(ClassId cls, void* ptr) {
   if (ABSL_PREDICT_FALSE(!loc.object_start)) {
     ReportMisuse(Misuse::kInterior, ptr, c->name, c->id);
   }
-  if (Cache::Release(c->cache, ptr)) return;
+  return loc;
+}
+
+template <typename Config>
+void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
+  if (ptr == nullptr) return;
+  ClassState* c = Find(cls);
+  const slab::Location loc = Validate(c, cls, ptr);
+  switch (Cache::ReleaseSlow(c->cache, ptr)) {
+    case magazine::ReleaseOutcome::kCached:
+      return;
+    case magazine::ReleaseOutcome::kDoubleFree:
+      ReportMisuse(Misuse::kDoubleFree, ptr, c->name, c->id);
+    case magazine::ReleaseOutcome::kNotCached:
+      break;
+  }
   slab::SlabClass::ReleaseResult result;
   {
     std::lock_guard<std::mutex> lock(c->mu);
@@ -219,6 +276,55 @@ void SlabAllocator<Config>::Release(ClassId cls, void* ptr) {
     case slab::SlabClass::ReleaseResult::kNeverAllocated:
       ReportMisuse(Misuse::kNeverAllocated, ptr, c->name, c->id);
   }
+}
+
+template <typename Config>
+size_t SlabAllocator<Config>::Fill(void* context, void** out, size_t n) {
+  auto* c = static_cast<ClassState*>(context);
+  std::lock_guard<std::mutex> lock(c->mu);
+  bool recycled;
+  size_t got = 0;
+  while (got < n) {
+    void* p = c->slab.Allocate(&recycled);
+    if (p == nullptr) break;
+    out[got++] = p;
+    c->stats.OnAllocate();
+  }
+  return got;
+}
+
+template <typename Config>
+void SlabAllocator<Config>::Spill(void* context, void* const* objects,
+                                  size_t n) {
+  auto* c = static_cast<ClassState*>(context);
+  std::lock_guard<std::mutex> lock(c->mu);
+  for (size_t i = 0; i < n; ++i) {
+    // Every cached object was validated on release; what the slab can still
+    // find here is a double free that reached it twice, or a slot never
+    // handed out.
+    switch (c->slab.Release(slab::Locate(objects[i]))) {
+      case slab::SlabClass::ReleaseResult::kOk:
+        c->stats.OnRelease();
+        break;
+      case slab::SlabClass::ReleaseResult::kDoubleFree:
+        ReportMisuse(Misuse::kDoubleFree, objects[i], c->name, c->id);
+      case slab::SlabClass::ReleaseResult::kNeverAllocated:
+        ReportMisuse(Misuse::kNeverAllocated, objects[i], c->name, c->id);
+    }
+  }
+}
+
+template <typename Config>
+size_t SlabAllocator<Config>::ReleaseIdleMemory() {
+  size_t bytes = 0;
+  for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
+    ClassState* c = classes_[id].load(std::memory_order_acquire);
+    if (c == nullptr) continue;
+    Cache::Flush(c->cache);
+    std::lock_guard<std::mutex> lock(c->mu);
+    bytes += c->slab.DecommitEmptySpans();
+  }
+  return bytes;
 }
 
 template <typename Config>
@@ -244,6 +350,13 @@ absl::StatusOr<ClassStats> SlabAllocator<Config>::GetStats(ClassId cls) const {
   s.spans = counters.spans;
   s.reserved_bytes = counters.reserved_bytes;
   s.committed_bytes = counters.committed_bytes;
+  s.decommitted_spans = counters.decommitted_spans;
+  const CacheStats cache = Cache::Stats(c->cache);
+  s.magazine_capacity = cache.magazine_capacity;
+  s.magazines = cache.magazines;
+  s.depot_objects = cache.depot_objects;
+  s.thread_cached_objects = cache.thread_objects;
+  s.depot_exchanges = cache.depot_exchanges;
   return s;
 }
 

@@ -35,6 +35,8 @@ absl::Status Register(const slabkit_class_config* config, slabkit_class* out) {
   c.size = config->size;
   c.alignment = config->alignment;
   c.zero_init = config->zero_init;
+  c.magazine_capacity = config->magazine_capacity;
+  c.depot_magazines = config->depot_magazines;
   if (config->mapper != nullptr) c.mapper = config->mapper;
   absl::StatusOr<slabkit::ClassId> id = slabkit::DefaultAllocator().Register(c);
   if (!id.ok()) return id.status();
@@ -65,13 +67,23 @@ slabkit_class slabkit_class_register_or_die(
   return cls;
 }
 
+// The cache's fast paths are inlined here and touch only thread-local
+// memory and the page map; DefaultAllocator() is reached on slow paths only.
 void* slabkit_allocate(slabkit_class cls) {
-  return slabkit::DefaultAllocator().Allocate(slabkit::ClassId{cls.id});
+  if (void* p = slabkit::Allocator::Cache::TryAllocate(cls.id)) return p;
+  return slabkit::DefaultAllocator().AllocateSlow(slabkit::ClassId{cls.id});
 }
 
 void slabkit_release(slabkit_class cls, void* ptr) {
-  slabkit::DefaultAllocator().Release(slabkit::ClassId{cls.id}, ptr);
+  if (slabkit::Allocator::Cache::TryRelease(cls.id, ptr)) return;
+  slabkit::DefaultAllocator().ReleaseSlow(slabkit::ClassId{cls.id}, ptr);
 }
+
+size_t slabkit_release_idle_memory(void) {
+  return slabkit::DefaultAllocator().ReleaseIdleMemory();
+}
+
+void slabkit_flush_thread_cache(void) { slabkit::FlushThreadCache(); }
 
 const char* slabkit_class_name(slabkit_class cls) {
   absl::StatusOr<slabkit::ClassStats> stats =

@@ -34,13 +34,18 @@ typedef struct slabkit_class_config {
   /* NULL: the build's default mapper. Otherwise a registered mapper's name:
    * "mmap", "thp", "file" and "default" are built in. */
   const char* mapper;
+  /* Per-thread caching; 0 picks the default. Objects per magazine (up to
+   * 1024; default 16 KiB worth, between 4 and 128), and full magazines the
+   * class's depot keeps before returning objects to the slab (default 16). */
+  uint32_t magazine_capacity;
+  uint32_t depot_magazines;
 } slabkit_class_config;
 
 /* Registers a class and stores its handle in *out. Returns 0, or an errno
  * value (and *out is unchanged):
  *   EINVAL  config or out is NULL, the name is missing, empty or longer than
  *           63 bytes, size is 0 or too large, alignment is not a power of two
- *           or exceeds the page size;
+ *           or exceeds the page size, magazine_capacity is above 1024;
  *   ENOENT  no mapper is registered under config->mapper;
  *   ENOMEM  no memory for the class record;
  *   ENOSPC  no class id is left. */
@@ -57,6 +62,16 @@ void* slabkit_allocate(slabkit_class cls);
  * address slabkit does not manage, an interior pointer, an object already
  * free or never allocated prints one diagnostic line and aborts. */
 void slabkit_release(slabkit_class cls, void* ptr);
+
+/* Returns idle memory: this thread's cached objects and every class's depot
+ * go back to the slabs, and spans with no live object are decommitted (their
+ * addresses stay valid, reading zeros). Other threads' caches are returned
+ * when they exit or call slabkit_flush_thread_cache(). Returns the bytes
+ * decommitted. */
+size_t slabkit_release_idle_memory(void);
+
+/* Returns the calling thread's cached objects to their classes' depots. */
+void slabkit_flush_thread_cache(void);
 
 /* The name `cls` was registered with, or NULL for an unknown class. */
 const char* slabkit_class_name(slabkit_class cls);

@@ -9,20 +9,18 @@
 
 namespace slabkit {
 namespace slab {
+
+namespace page_map_internal {
+ABSL_CONST_INIT std::atomic<Leaf*> root[size_t{1} << kRootBits];
+}  // namespace page_map_internal
+
 namespace {
 
-// Two levels: the root covers 2^kAddressBits bytes in 4 GiB regions (a 512
-// KiB array in BSS, touched only where chunks exist); a leaf holds one class
-// id per chunk of its region (4 KiB).
-constexpr int kRegionShift = 32;
-constexpr int kRootBits = kAddressBits - kRegionShift;
-constexpr int kLeafBits = kRegionShift - kChunkShift;
+using page_map_internal::kLeafBits;
+using page_map_internal::kRegionShift;
+using page_map_internal::Leaf;
+using page_map_internal::root;
 
-struct Leaf {
-  std::atomic<uint32_t> ids[size_t{1} << kLeafBits];
-};
-
-ABSL_CONST_INIT std::atomic<Leaf*> root[size_t{1} << kRootBits];
 ABSL_CONST_INIT Leaf static_leaves[kStaticLeaves];
 ABSL_CONST_INIT std::atomic<int> static_leaves_used{0};
 ABSL_CONST_INIT std::atomic<uint32_t> next_class_id{1};
@@ -54,14 +52,6 @@ uint32_t NewClassId() {
   } while (!next_class_id.compare_exchange_weak(id, id + 1,
                                                 std::memory_order_relaxed));
   return id;
-}
-
-uint32_t LookupClass(const void* addr) {
-  const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
-  if ((a >> kAddressBits) != 0) return 0;
-  const Leaf* leaf = root[RootIndex(a)].load(std::memory_order_acquire);
-  if (leaf == nullptr) return 0;
-  return leaf->ids[LeafIndex(a)].load(std::memory_order_acquire);
 }
 
 absl::Status RegisterChunk(void* chunk, uint32_t class_id) {

@@ -3,6 +3,7 @@
 #ifndef SLABKIT_SLAB_PAGE_MAP_H_
 #define SLABKIT_SLAB_PAGE_MAP_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -25,9 +26,30 @@ inline constexpr uint32_t kMaxClasses = 4096;
 // A new process-wide class id, never handed out before; 0 when all are used.
 uint32_t NewClassId();
 
+namespace page_map_internal {
+// Two levels: the root covers 2^kAddressBits bytes in 4 GiB regions (a 512
+// KiB array in BSS, touched only where chunks exist); a leaf holds one class
+// id per chunk of its region (4 KiB).
+inline constexpr int kRegionShift = 32;
+inline constexpr int kRootBits = kAddressBits - kRegionShift;
+inline constexpr int kLeafBits = kRegionShift - kChunkShift;
+struct Leaf {
+  std::atomic<uint32_t> ids[size_t{1} << kLeafBits];
+};
+extern std::atomic<Leaf*> root[size_t{1} << kRootBits];
+}  // namespace page_map_internal
+
 // The id of the class whose chunk contains `addr`, or 0 when slabkit does not
-// manage it. Wait-free; safe on any address, including wild ones.
-uint32_t LookupClass(const void* addr);
+// manage it. Wait-free (two loads); safe on any address, including wild ones.
+inline uint32_t LookupClass(const void* addr) {
+  using namespace page_map_internal;  // NOLINT: the map's own constants
+  const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
+  if ((a >> kAddressBits) != 0) return 0;
+  const Leaf* leaf = root[a >> kRegionShift].load(std::memory_order_acquire);
+  if (leaf == nullptr) return 0;
+  return leaf->ids[(a >> kChunkShift) & ((size_t{1} << kLeafBits) - 1)].load(
+      std::memory_order_acquire);
+}
 
 // Leaf tables (4 KiB, one per 4 GiB region that holds chunks) come from a
 // static pool of this many; past it, from mmap. They are never freed, and

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -34,16 +35,38 @@ ClassId MustRegister(const slabkit::ClassConfig& config) {
   return *cls;
 }
 
+// Runs `misuse` in a child process and says whether slabkit stopped it.
+template <typename F>
+void ExpectAbort(const char* what, F misuse) {
+  absl::PrintF("child %s: ", what);
+  fflush(stdout);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(STDOUT_FILENO, STDERR_FILENO);
+    misuse();
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT) {
+    absl::PrintF("was NOT stopped: a bug\n");
+  }
+}
+
 void PrintStats(const std::vector<ClassId>& classes) {
-  absl::PrintF("%-10s %7s %8s %9s %9s %6s %6s %11s %11s\n", "class", "object",
-               "allocs", "releases", "live", "chunks", "spans", "reserved",
+  absl::PrintF("%-8s %7s %8s %8s %8s %7s %6s %6s %10s\n", "class", "object",
+               "from", "back", "live", "cached", "chunks", "spans",
                "committed");
   for (ClassId cls : classes) {
     const slabkit::ClassStats s = *DefaultAllocator().GetStats(cls);
-    absl::PrintF("%-10s %7u %8u %9u %9u %6u %6u %10uK %10uK\n", s.name,
-                 s.object_size, s.allocations, s.releases, s.live, s.chunks,
-                 s.spans, s.reserved_bytes >> 10, s.committed_bytes >> 10);
+    absl::PrintF("%-8s %7u %8u %8u %8u %7u %6u %6u %9uK\n", s.name,
+                 s.object_size, s.allocations, s.releases, s.live,
+                 s.depot_objects + s.thread_cached_objects, s.chunks, s.spans,
+                 s.committed_bytes >> 10);
   }
+  absl::PrintF(
+      "(from/back: objects the slab handed to the caches and got "
+      "back; cached: in the depot and this thread's magazines)\n");
 }
 
 }  // namespace
@@ -113,20 +136,42 @@ int main() {
   absl::PrintF("slabkit_allocate -> %p\n", c_object);
   slabkit_release(c_class, c_object);
 
-  Step("Misuse is caught: a child process releases a node twice");
-  fflush(stdout);
-  if (fork() == 0) {
-    dup2(STDOUT_FILENO, STDERR_FILENO);
-    DefaultAllocator().Release(node, nodes[0]);  // already released above
-    _exit(0);
-  }
-  int status = 0;
-  wait(&status);
-  absl::PrintF("child %s\n", WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT
-                                 ? "was stopped with SIGABRT"
-                                 : "was NOT stopped: a bug");
+  Step("Misuse is caught: each child process below misuses a node");
+  void* victim = DefaultAllocator().Allocate(node);
+  ExpectAbort("releases it to the wrong class",
+              [&] { DefaultAllocator().Release(zeroed, victim); });
+  ExpectAbort("releases it twice in a row", [&] {
+    DefaultAllocator().Release(node, victim);
+    DefaultAllocator().Release(node, victim);
+  });
+  ExpectAbort("releases a pointer into its middle", [&] {
+    DefaultAllocator().Release(node, static_cast<char*>(victim) + 8);
+  });
 
-  Step("What the allocator did");
+  Step("Per-thread magazines: another thread allocates, this one releases");
+  std::vector<void*> from_thread;
+  std::thread([&] {
+    for (int i = 0; i < 1000; ++i) {
+      from_thread.push_back(DefaultAllocator().Allocate(node));
+    }
+  }).join();
+  for (void* p : from_thread) DefaultAllocator().Release(node, p);
+  absl::PrintF(
+      "1000 nodes crossed threads; the exited thread's magazines "
+      "went to the depot\n");
+
+  Step("What the allocator holds (live counts cached objects too)");
+  PrintStats({node, zeroed, cold});
+
+  Step("Return idle memory: release everything, then give spans back");
+  for (size_t i = 1; i < nodes.size(); i += 2) {
+    DefaultAllocator().Release(node, nodes[i]);
+  }
+  DefaultAllocator().Release(node, victim);
+  DefaultAllocator().Release(zeroed, z);
+  const size_t returned = DefaultAllocator().ReleaseIdleMemory();
+  absl::PrintF("ReleaseIdleMemory() decommitted %u KiB\n", returned >> 10);
+
   PrintStats({node, zeroed, cold});
   return 0;
 }

@@ -1,0 +1,94 @@
+// Depot: one class's store of full and empty magazines, shared by its
+// threads (Bonwick's depot layer). Full magazines beyond the limit go back to
+// the slab.
+#ifndef SLABKIT_MAGAZINE_DEPOT_H_
+#define SLABKIT_MAGAZINE_DEPOT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+
+#include "absl/base/thread_annotations.h"
+#include "magazine/magazine.h"
+#include "slab/metadata_arena.h"
+
+namespace slabkit {
+namespace magazine {
+
+// Tunables, per class. 0 picks the default.
+struct DepotOptions {
+  // Objects per magazine: default 16 KiB worth, between 4 and 128.
+  uint32_t magazine_capacity = 0;
+  // Full magazines the depot keeps before it returns objects to the slab:
+  // default 16.
+  uint32_t max_full = 0;
+};
+
+inline constexpr uint32_t kMaxMagazineCapacity = 1024;
+
+// Resolves defaults for objects of `object_size` bytes.
+DepotOptions ResolveDepotOptions(DepotOptions options, size_t object_size);
+
+// How the depot reaches its class's slab (set by the allocator; plain
+// function pointers, called on slow paths only).
+struct SlabCallbacks {
+  // Takes up to n objects from the slab into out; returns how many (0 when
+  // memory cannot be had).
+  size_t (*fill)(void* context, void** out, size_t n);
+  // Returns n objects to the slab.
+  void (*spill)(void* context, void* const* objects, size_t n);
+  void* context;
+};
+
+// Thread-safe (a mutex, held only for list operations: the slab is never
+// called with it held).
+class Depot {
+ public:
+  struct Stats {
+    uint64_t full_magazines = 0;
+    uint64_t empty_magazines = 0;
+    uint64_t magazines_made = 0;
+    uint64_t cached_objects = 0;  // in full magazines held here
+    uint64_t exchanges = 0;       // magazines taken from or given to the depot
+    uint64_t spilled_objects = 0; // returned to the slab
+  };
+
+  // `arena` supplies magazine memory; both it and the callbacks' context
+  // must outlive the depot.
+  Depot(DepotOptions options, slab::MetadataArena* arena, SlabCallbacks slab);
+  Depot(const Depot&) = delete;
+  Depot& operator=(const Depot&) = delete;
+
+  uint32_t capacity() const { return options_.magazine_capacity; }
+  const SlabCallbacks& slab() const { return slab_; }
+
+  // A full magazine, or nullptr when the depot has none.
+  Magazine* TakeFull();
+  // An empty magazine, made when the depot has none; nullptr only when
+  // metadata memory cannot be had.
+  Magazine* TakeEmpty();
+  // Takes a magazine with objects. Over the full limit, its objects go back
+  // to the slab and the depot keeps it as empty.
+  void PutFull(Magazine* m);
+  void PutEmpty(Magazine* m);
+  // Returns the objects of every full magazine to the slab.
+  void Drain();
+
+  Stats stats() const;
+
+ private:
+  void Spill(Magazine* m);
+
+  const DepotOptions options_;
+  slab::MetadataArena* const arena_;
+  const SlabCallbacks slab_;
+  mutable std::mutex mu_;
+  Magazine* full_ ABSL_GUARDED_BY(mu_) = nullptr;
+  Magazine* empty_ ABSL_GUARDED_BY(mu_) = nullptr;
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace magazine
+}  // namespace slabkit
+
+#endif  // SLABKIT_MAGAZINE_DEPOT_H_

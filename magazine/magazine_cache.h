@@ -1,0 +1,100 @@
+// MagazineCache: the Cache policy that puts per-thread magazines and a
+// per-class depot in front of a SlabAllocator's slabs.
+//
+// A Cache policy provides:
+//   struct PerClass, constructed from a CacheSetup;
+//   static void* TryAllocate(uint32_t id);         inline fast path, or nullptr
+//   static bool TryRelease(uint32_t id, void* p);  inline fast path, or false
+//   static magazine::AllocateResult AllocateSlow(PerClass&);
+//   static magazine::ReleaseOutcome ReleaseSlow(PerClass&, void* p);
+//   static void Flush(PerClass&);   this thread's cache and the depot, to the slab
+//   static CacheStats Stats(const PerClass&);
+#ifndef SLABKIT_MAGAZINE_MAGAZINE_CACHE_H_
+#define SLABKIT_MAGAZINE_MAGAZINE_CACHE_H_
+
+#include <cstdint>
+
+#include "magazine/depot.h"
+#include "magazine/thread_cache.h"
+#include "slab/chunk.h"
+#include "slab/metadata_arena.h"
+
+namespace slabkit {
+
+// What a class gives its cache when it is registered.
+struct CacheSetup {
+  uint32_t id;
+  const slab::ClassGeometry* geometry;  // lives as long as the class
+  bool zero_init;
+  magazine::DepotOptions options;       // resolved
+  slab::MetadataArena* arena;           // for magazines
+  magazine::SlabCallbacks slab;
+};
+
+struct CacheStats {
+  uint64_t depot_objects = 0;   // in the depot's full magazines
+  uint64_t thread_objects = 0;  // in the calling thread's magazines
+  uint64_t magazines = 0;       // made so far
+  uint64_t depot_exchanges = 0;
+  uint32_t magazine_capacity = 0;
+};
+
+struct MagazineCache {
+  class PerClass {
+   public:
+    explicit PerClass(const CacheSetup& setup)
+        : depot_(setup.options, setup.arena, setup.slab),
+          cached_{setup.id, setup.geometry, setup.zero_init, &depot_} {}
+
+   private:
+    friend struct MagazineCache;
+    magazine::Depot depot_;
+    const magazine::CachedClass cached_;
+  };
+
+  static void* TryAllocate(uint32_t id) { return magazine::TryAllocate(id); }
+  static bool TryRelease(uint32_t id, void* p) {
+    return magazine::TryRelease(id, p);
+  }
+  static magazine::AllocateResult AllocateSlow(PerClass& c) {
+    return magazine::AllocateSlow(c.cached_);
+  }
+  static magazine::ReleaseOutcome ReleaseSlow(PerClass& c, void* p) {
+    return magazine::ReleaseSlow(c.cached_, p);
+  }
+  static void Flush(PerClass& c) {
+    magazine::FlushThreadClass(c.cached_.id);
+    c.depot_.Drain();
+  }
+  static CacheStats Stats(const PerClass& c) {
+    const magazine::Depot::Stats d = c.depot_.stats();
+    CacheStats s;
+    s.depot_objects = d.cached_objects;
+    s.thread_objects = magazine::ThreadCachedObjects(c.cached_.id);
+    s.magazines = d.magazines_made;
+    s.depot_exchanges = d.exchanges;
+    s.magazine_capacity = c.depot_.capacity();
+    return s;
+  }
+};
+
+// Caches nothing: every call reaches the class's slab under its lock.
+struct DirectCache {
+  struct PerClass {
+    explicit PerClass(const CacheSetup&) {}
+  };
+  static void* TryAllocate(uint32_t) { return nullptr; }
+  static bool TryRelease(uint32_t, void*) { return false; }
+  static magazine::AllocateResult AllocateSlow(PerClass&) {
+    return {nullptr, false};
+  }
+  static magazine::ReleaseOutcome ReleaseSlow(PerClass&, void*) {
+    return magazine::ReleaseOutcome::kNotCached;
+  }
+  static void Flush(PerClass&) {}
+  static CacheStats Stats(const PerClass&) { return {}; }
+};
+
+}  // namespace slabkit
+
+#endif  // SLABKIT_MAGAZINE_MAGAZINE_CACHE_H_

@@ -1,0 +1,186 @@
+#include "magazine/thread_cache.h"
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "mapper/mmap_mapper.h"
+#include "slab/page_map.h"
+#include "slab/slab_class.h"
+
+namespace slabkit {
+namespace magazine {
+namespace {
+
+// One class: a slab behind a depot, as an allocator would wire them.
+class TestClass {
+ public:
+  TestClass(size_t size, bool zero_init = false, DepotOptions options = {})
+      : geometry_(*slab::ComputeGeometry(size, 0, mapper_.page_size(), {})),
+        id_(slab::NewClassId()),
+        slab_(id_, "test", &geometry_, MapperRef(&mapper_)),
+        depot_(ResolveDepotOptions(options, geometry_.object_size), &arena_,
+               SlabCallbacks{&Fill, &Spill, this}),
+        cached_{id_, &geometry_, zero_init, &depot_} {}
+
+  ~TestClass() { FlushThreadClass(id_); }
+
+  void* Allocate() {
+    if (void* p = TryAllocate(id_)) return p;
+    return AllocateSlow(cached_).object;
+  }
+  void Release(void* p) {
+    if (TryRelease(id_, p)) return;
+    ASSERT_EQ(ReleaseSlow(cached_, p), ReleaseOutcome::kCached);
+  }
+
+  uint32_t id() const { return id_; }
+  const CachedClass& cached() const { return cached_; }
+  Depot& depot() { return depot_; }
+  const slab::ClassGeometry& geometry() const { return geometry_; }
+  size_t fills() const { return fills_; }
+  size_t slab_live() const { return live_; }
+
+ private:
+  static size_t Fill(void* self, void** out, size_t n) {
+    auto* c = static_cast<TestClass*>(self);
+    std::lock_guard<std::mutex> lock(c->mu_);
+    c->fills_++;
+    bool recycled;
+    size_t got = 0;
+    while (got < n && (out[got] = c->slab_.Allocate(&recycled)) != nullptr) got++;
+    c->live_ += got;
+    return got;
+  }
+  static void Spill(void* self, void* const* objects, size_t n) {
+    auto* c = static_cast<TestClass*>(self);
+    std::lock_guard<std::mutex> lock(c->mu_);
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(c->slab_.Release(slab::Locate(objects[i])),
+                slab::SlabClass::ReleaseResult::kOk);
+    }
+    c->live_ -= n;
+  }
+
+  MmapMapper mapper_;
+  slab::MetadataArena arena_{MapperRef(&mapper_)};
+  const slab::ClassGeometry geometry_;
+  const uint32_t id_;
+  std::mutex mu_;
+  slab::SlabClass slab_;
+  Depot depot_;
+  const CachedClass cached_;
+  size_t fills_ = 0;
+  size_t live_ = 0;
+};
+
+TEST(ThreadCacheTest, FirstUseTakesTheSlowPathThenTheFastPathServes) {
+  TestClass cls(32, false, {16, 4});
+  EXPECT_EQ(TryAllocate(cls.id()), nullptr) << "zeroed entry: slow path";
+  void* first = cls.Allocate();
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(cls.fills(), 1u);
+  // The refill brought a whole magazine: 15 more come from the fast path.
+  for (int i = 0; i < 15; ++i) ASSERT_NE(TryAllocate(cls.id()), nullptr) << i;
+  EXPECT_EQ(TryAllocate(cls.id()), nullptr) << "magazine exhausted";
+  // Releasing into the empty magazine compares with its sentinel, not a slot.
+  EXPECT_TRUE(TryRelease(cls.id(), first));
+  EXPECT_EQ(TryAllocate(cls.id()), first);
+}
+
+TEST(ThreadCacheTest, ReleaseFastPathAcceptsOnlyObjectStartsOfTheClass) {
+  TestClass cls(48);
+  TestClass other(48);
+  char* p = static_cast<char*>(cls.Allocate());
+  void* q = cls.Allocate();
+  void* foreign = other.Allocate();
+  int on_stack;
+  EXPECT_FALSE(TryRelease(cls.id(), foreign)) << "another class's object";
+  EXPECT_FALSE(TryRelease(cls.id(), &on_stack)) << "not slabkit's";
+  EXPECT_FALSE(TryRelease(cls.id(), p + 8)) << "interior";
+  EXPECT_FALSE(TryRelease(cls.id(), slab::ChunkOf(p))) << "chunk metadata";
+  char* tail = slab::ChunkOf(p)->span_data(0) +
+               cls.geometry().objects_per_span * cls.geometry().object_size;
+  if (tail < slab::ChunkOf(p)->span_data(1)) {
+    EXPECT_FALSE(TryRelease(cls.id(), tail)) << "span tail slack";
+  }
+  EXPECT_FALSE(TryRelease(kCachedClasses + 1, p)) << "uncached id";
+  EXPECT_TRUE(TryRelease(cls.id(), p));
+  EXPECT_FALSE(TryRelease(cls.id(), p)) << "back-to-back double free";
+  EXPECT_EQ(ReleaseSlow(cls.cached(), p), ReleaseOutcome::kDoubleFree);
+  EXPECT_TRUE(TryRelease(cls.id(), q));
+  other.Release(foreign);
+}
+
+TEST(ThreadCacheTest, ReleasedObjectsComeBackLastInFirstOut) {
+  TestClass cls(64);
+  void* a = cls.Allocate();
+  void* b = cls.Allocate();
+  cls.Release(a);
+  cls.Release(b);
+  EXPECT_EQ(cls.Allocate(), b);
+  EXPECT_EQ(cls.Allocate(), a);
+}
+
+TEST(ThreadCacheTest, MagazinesMoveThroughTheDepotAndNothingIsLost) {
+  TestClass cls(32, false, {8, 2});
+  std::vector<void*> objects;
+  for (int i = 0; i < 100; ++i) objects.push_back(cls.Allocate());
+  EXPECT_EQ(std::set<void*>(objects.begin(), objects.end()).size(), 100u);
+  for (void* p : objects) cls.Release(p);
+  const Depot::Stats s = cls.depot().stats();
+  EXPECT_LE(s.full_magazines, 2u) << "the limit holds";
+  EXPECT_GT(s.spilled_objects, 0u) << "so objects went back to the slab";
+  // Every object is in this thread's magazines, the depot or the slab.
+  EXPECT_EQ(cls.slab_live(), ThreadCachedObjects(cls.id()) + s.cached_objects);
+  std::set<void*> again;
+  for (int i = 0; i < 100; ++i) again.insert(cls.Allocate());
+  EXPECT_EQ(again.size(), 100u) << "no object handed out twice";
+}
+
+TEST(ThreadCacheTest, ZeroInitClassesGetZerosFromTheFastPath) {
+  TestClass cls(40, /*zero_init=*/true);
+  auto* p = static_cast<unsigned char*>(cls.Allocate());
+  memset(p, 0xFF, 40);
+  cls.Release(p);
+  auto* q = static_cast<unsigned char*>(TryAllocate(cls.id()));
+  ASSERT_EQ(q, p);
+  for (int i = 0; i < 40; ++i) ASSERT_EQ(q[i], 0);
+}
+
+TEST(ThreadCacheTest, ThreadExitReturnsItsMagazinesToTheDepot) {
+  TestClass cls(32, false, {16, 100});
+  std::thread([&] {
+    std::vector<void*> objects;
+    for (int i = 0; i < 40; ++i) objects.push_back(cls.Allocate());
+    for (void* p : objects) cls.Release(p);
+    // Every object the slab handed out is cached by this thread or the depot.
+    EXPECT_EQ(ThreadCachedObjects(cls.id()) +
+                  cls.depot().stats().cached_objects,
+              cls.slab_live());
+    EXPECT_GT(ThreadCachedObjects(cls.id()), 0u);
+  }).join();
+  EXPECT_EQ(cls.depot().stats().cached_objects, cls.slab_live())
+      << "everything the thread cached is in the depot now";
+  EXPECT_EQ(ThreadCachedObjects(cls.id()), 0u) << "this thread cached none";
+}
+
+TEST(ThreadCacheTest, FlushReturnsThisThreadsObjects) {
+  TestClass cls(32);
+  void* p = cls.Allocate();
+  cls.Release(p);
+  EXPECT_GT(ThreadCachedObjects(cls.id()), 0u);
+  FlushThread();
+  EXPECT_EQ(ThreadCachedObjects(cls.id()), 0u);
+  EXPECT_EQ(TryAllocate(cls.id()), nullptr) << "the entry is reset";
+  EXPECT_EQ(cls.Allocate(), p) << "and set up again on next use";
+}
+
+}  // namespace
+}  // namespace magazine
+}  // namespace slabkit
