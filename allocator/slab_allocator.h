@@ -75,15 +75,15 @@ class SlabAllocator {
   // ENOMEM when memory cannot be had (a later call may succeed) or EINVAL
   // when `cls` is not a class of this allocator.
   void* Allocate(ClassId cls) {
-    if (void* p = Cache::TryAllocate(cls.value)) return p;
-    return AllocateSlow(cls);
+    return Cache::Allocate(cls.value,
+                           [this, cls] { return AllocateSlow(cls); });
   }
 
   // Returns `ptr` (an object of `cls` from Allocate) to its class; nullptr is
   // a no-op. Misuse is reported and aborts (see guard/report.h).
   void Release(ClassId cls, void* ptr) {
-    if (Cache::TryRelease(cls.value, ptr)) return;
-    ReleaseSlow(cls, ptr);
+    Cache::Release(cls.value, ptr,
+                   [this, cls, ptr] { return ReleaseSlow(cls, ptr); });
   }
 
   // The halves of Allocate and Release past the cache's inline fast path,
@@ -114,12 +114,12 @@ class SlabAllocator {
           size(config.size),
           mapper(mapper_in),
           geometry(geometry_in),
-          cache(CacheSetup{
-              id_in, &geometry, config.zero_init,
-              magazine::ResolveDepotOptions(
-                  {config.magazine_capacity, config.depot_magazines},
-                  geometry_in.object_size),
-              arena, magazine::SlabCallbacks{&Fill, &Spill, this}}),
+          cache(
+              CacheSetup{id_in, &geometry, config.zero_init,
+                         magazine::ResolveDepotOptions(
+                             {config.magazine_capacity, config.depot_magazines},
+                             geometry_in.object_size),
+                         arena, magazine::SlabCallbacks{&Fill, &Spill, this}}),
           slab(id_in, name, &geometry, mapper_in) {
       memcpy(name, config.name.data(), config.name.size());
       name[config.name.size()] = '\0';

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "allocator/allocator.h"
 
@@ -21,6 +22,14 @@ int ErrnoFor(const absl::Status& status) {
     default:
       return ENOMEM;
   }
+}
+
+ABSL_ATTRIBUTE_NOINLINE void* AllocateSlow(uint32_t id) {
+  return slabkit::DefaultAllocator().AllocateSlow(slabkit::ClassId{id});
+}
+
+ABSL_ATTRIBUTE_NOINLINE void ReleaseSlow(uint32_t id, void* ptr) {
+  slabkit::DefaultAllocator().ReleaseSlow(slabkit::ClassId{id}, ptr);
 }
 
 absl::Status Register(const slabkit_class_config* config, slabkit_class* out) {
@@ -68,15 +77,19 @@ slabkit_class slabkit_class_register_or_die(
 }
 
 // The cache's fast paths are inlined here and touch only thread-local
-// memory and the page map; DefaultAllocator() is reached on slow paths only.
+// memory and the page map; DefaultAllocator() is reached on slow paths only,
+// through one out-of-line call each (a tail call, so the fast paths need no
+// frame). docs/fast_path.md shows the code this makes.
 void* slabkit_allocate(slabkit_class cls) {
-  if (void* p = slabkit::Allocator::Cache::TryAllocate(cls.id)) return p;
-  return slabkit::DefaultAllocator().AllocateSlow(slabkit::ClassId{cls.id});
+  const uint32_t id = cls.id;
+  return slabkit::Allocator::Cache::Allocate(id,
+                                             [id] { return AllocateSlow(id); });
 }
 
 void slabkit_release(slabkit_class cls, void* ptr) {
-  if (slabkit::Allocator::Cache::TryRelease(cls.id, ptr)) return;
-  slabkit::DefaultAllocator().ReleaseSlow(slabkit::ClassId{cls.id}, ptr);
+  const uint32_t id = cls.id;
+  slabkit::Allocator::Cache::Release(id, ptr,
+                                     [id, ptr] { ReleaseSlow(id, ptr); });
 }
 
 size_t slabkit_release_idle_memory(void) {

@@ -7,7 +7,8 @@ namespace magazine {
 
 DepotOptions ResolveDepotOptions(DepotOptions options, size_t object_size) {
   if (options.magazine_capacity == 0) {
-    const size_t by_bytes = (size_t{16} << 10) / std::max<size_t>(object_size, 1);
+    const size_t by_bytes =
+        (size_t{16} << 10) / std::max<size_t>(object_size, 1);
     options.magazine_capacity =
         static_cast<uint32_t>(std::clamp<size_t>(by_bytes, 4, 128));
   }

@@ -48,9 +48,9 @@ class Depot {
     uint64_t full_magazines = 0;
     uint64_t empty_magazines = 0;
     uint64_t magazines_made = 0;
-    uint64_t cached_objects = 0;  // in full magazines held here
-    uint64_t exchanges = 0;       // magazines taken from or given to the depot
-    uint64_t spilled_objects = 0; // returned to the slab
+    uint64_t cached_objects = 0;   // in full magazines held here
+    uint64_t exchanges = 0;        // magazines taken from or given to the depot
+    uint64_t spilled_objects = 0;  // returned to the slab
   };
 
   // `arena` supplies magazine memory; both it and the callbacks' context

@@ -21,7 +21,8 @@ struct FakeSlab {
   static size_t Fill(void* self, void** out, size_t n) {
     auto* s = static_cast<FakeSlab*>(self);
     std::lock_guard<std::mutex> lock(s->mu);
-    for (size_t i = 0; i < n; ++i) out[i] = reinterpret_cast<void*>(s->next += 16);
+    for (size_t i = 0; i < n; ++i)
+      out[i] = reinterpret_cast<void*>(s->next += 16);
     return n;
   }
   static void Spill(void* self, void* const* objects, size_t n) {

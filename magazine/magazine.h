@@ -12,8 +12,8 @@ namespace magazine {
 // Lives in slabkit's metadata memory, never freed: empty magazines are kept
 // by their class's depot for reuse.
 struct Magazine {
-  Magazine* next;     // the depot's lists
-  uint32_t count;     // objects in slots[0, count)
+  Magazine* next;  // the depot's lists
+  uint32_t count;  // objects in slots[0, count)
   uint32_t capacity;
   // Always null, read as slots()[-1]: lets the release fast path compare
   // with the top object without testing for an empty magazine first.

@@ -3,17 +3,19 @@
 //
 // A Cache policy provides:
 //   struct PerClass, constructed from a CacheSetup;
-//   static void* TryAllocate(uint32_t id);         inline fast path, or nullptr
-//   static bool TryRelease(uint32_t id, void* p);  inline fast path, or false
+//   template <class F> static void* Allocate(uint32_t id, F&& slow);
+//   template <class F> static void Release(uint32_t id, void* p, F&& slow);
+//       the inline fast paths, which fall back to (and return through) slow()
 //   static magazine::AllocateResult AllocateSlow(PerClass&);
 //   static magazine::ReleaseOutcome ReleaseSlow(PerClass&, void* p);
-//   static void Flush(PerClass&);   this thread's cache and the depot, to the slab
-//   static CacheStats Stats(const PerClass&);
+//   static void Flush(PerClass&);   this thread's cache and the depot, to the
+//   slab static CacheStats Stats(const PerClass&);
 #ifndef SLABKIT_MAGAZINE_MAGAZINE_CACHE_H_
 #define SLABKIT_MAGAZINE_MAGAZINE_CACHE_H_
 
 #include <cstdint>
 
+#include "absl/base/attributes.h"
 #include "magazine/depot.h"
 #include "magazine/thread_cache.h"
 #include "slab/chunk.h"
@@ -26,8 +28,8 @@ struct CacheSetup {
   uint32_t id;
   const slab::ClassGeometry* geometry;  // lives as long as the class
   bool zero_init;
-  magazine::DepotOptions options;       // resolved
-  slab::MetadataArena* arena;           // for magazines
+  magazine::DepotOptions options;  // resolved
+  slab::MetadataArena* arena;      // for magazines
   magazine::SlabCallbacks slab;
 };
 
@@ -52,9 +54,14 @@ struct MagazineCache {
     const magazine::CachedClass cached_;
   };
 
-  static void* TryAllocate(uint32_t id) { return magazine::TryAllocate(id); }
-  static bool TryRelease(uint32_t id, void* p) {
-    return magazine::TryRelease(id, p);
+  template <typename Slow>
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Allocate(uint32_t id, Slow&& slow) {
+    return magazine::Allocate(id, slow);
+  }
+  template <typename Slow>
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void Release(uint32_t id, void* p,
+                                                   Slow&& slow) {
+    return magazine::Release(id, p, slow);
   }
   static magazine::AllocateResult AllocateSlow(PerClass& c) {
     return magazine::AllocateSlow(c.cached_);
@@ -83,8 +90,14 @@ struct DirectCache {
   struct PerClass {
     explicit PerClass(const CacheSetup&) {}
   };
-  static void* TryAllocate(uint32_t) { return nullptr; }
-  static bool TryRelease(uint32_t, void*) { return false; }
+  template <typename Slow>
+  static void* Allocate(uint32_t, Slow&& slow) {
+    return slow();
+  }
+  template <typename Slow>
+  static void Release(uint32_t, void*, Slow&& slow) {
+    return slow();
+  }
   static magazine::AllocateResult AllocateSlow(PerClass&) {
     return {nullptr, false};
   }

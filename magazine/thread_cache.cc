@@ -9,6 +9,8 @@ namespace magazine {
 
 __thread ClassCache tls_classes[kCachedClasses]
     __attribute__((tls_model("initial-exec")));
+__thread ClassCacheCold tls_cold[kCachedClasses]
+    __attribute__((tls_model("initial-exec")));
 
 namespace {
 
@@ -31,19 +33,24 @@ void EnsureExitHook() {
   tls_exit_hook = true;
 }
 
+uint32_t Count(const ClassCache& c) {
+  return static_cast<uint32_t>(c.top - c.base);
+}
+
 Magazine* Loaded(const ClassCache& c) {
-  return reinterpret_cast<Magazine*>(c.slots) - 1;
+  return reinterpret_cast<Magazine*>(c.base) - 1;
 }
 
 void Load(ClassCache& c, Magazine* m) {
-  c.slots = m->slots();
-  c.count = m->count;
+  c.base = m->slots();
+  c.top = c.base + m->count;
+  c.limit = c.base + m->capacity;
 }
 
 // Saves the loaded magazine's count into it, before it changes hands.
 Magazine* Unload(ClassCache& c) {
   Magazine* m = Loaded(c);
-  m->count = c.count;
+  m->count = Count(c);
   return m;
 }
 
@@ -55,14 +62,14 @@ void GiveBack(Depot* depot, Magazine* m) {
   }
 }
 
-// The thread's entry for the class, set up on first use; nullptr when the
+// The thread's entry for the class, set up on first use; false when the
 // class cannot be cached (id too large, or no memory for a magazine).
-ClassCache* Prepare(const CachedClass& cls) {
-  if (cls.id >= kCachedClasses) return nullptr;
+bool Prepare(const CachedClass& cls) {
+  if (cls.id >= kCachedClasses) return false;
   ClassCache& c = tls_classes[cls.id];
-  if (c.capacity != 0) return &c;
+  if (c.limit != nullptr) return true;
   Magazine* m = cls.depot->TakeEmpty();
-  if (m == nullptr) return nullptr;
+  if (m == nullptr) return false;
   EnsureExitHook();
   const slab::ClassGeometry& g = *cls.geometry;
   c.divisor_magic = g.divisor_magic;
@@ -72,75 +79,76 @@ ClassCache* Prepare(const CachedClass& cls) {
   c.span_limit = static_cast<uint32_t>(g.objects_per_span * g.object_size);
   c.object_size = static_cast<uint32_t>(g.object_size);
   c.zero_init = cls.zero_init ? 1 : 0;
-  c.previous = nullptr;
-  c.depot = cls.depot;
-  Load(c, m);
-  c.capacity = m->capacity;  // last: a non-zero capacity marks it ready
-  return &c;
+  tls_cold[cls.id] = ClassCacheCold{nullptr, cls.depot};
+  Load(c, m);  // a non-null limit marks the entry ready
+  return true;
 }
 
-void FlushEntry(ClassCache& c) {
-  if (c.capacity == 0) return;
-  GiveBack(c.depot, Unload(c));
-  if (c.previous != nullptr) GiveBack(c.depot, c.previous);
+void FlushEntry(ClassCache& c, ClassCacheCold& cold) {
+  if (c.limit == nullptr) return;
+  GiveBack(cold.depot, Unload(c));
+  if (cold.previous != nullptr) GiveBack(cold.depot, cold.previous);
   c = ClassCache{};
+  cold = ClassCacheCold{};
 }
 
 }  // namespace
 
 AllocateResult AllocateSlow(const CachedClass& cls) {
-  ClassCache* c = Prepare(cls);
-  if (c == nullptr) return {nullptr, false};
-  if (c->count == 0) {
-    if (c->previous != nullptr && c->previous->count > 0) {
+  if (!Prepare(cls)) return {nullptr, false};
+  ClassCache& c = tls_classes[cls.id];
+  Magazine*& previous = tls_cold[cls.id].previous;
+  if (c.top == c.base) {
+    if (previous != nullptr && previous->count > 0) {
       // The previous magazine has objects: swap it in.
-      Magazine* previous = c->previous;
-      c->previous = Unload(*c);
-      Load(*c, previous);
+      Magazine* loaded = Unload(c);
+      Load(c, previous);
+      previous = loaded;
     } else if (Magazine* full = cls.depot->TakeFull()) {
-      if (c->previous != nullptr) cls.depot->PutEmpty(c->previous);
-      c->previous = Unload(*c);
-      Load(*c, full);
+      if (previous != nullptr) cls.depot->PutEmpty(previous);
+      previous = Unload(c);
+      Load(c, full);
     } else {
       const SlabCallbacks& slab = cls.depot->slab();
-      c->count = static_cast<uint32_t>(
-          slab.fill(slab.context, c->slots, c->capacity));
-      if (c->count == 0) return {nullptr, true};  // out of memory
+      c.top = c.base + slab.fill(slab.context, c.base,
+                                 static_cast<size_t>(c.limit - c.base));
+      if (c.top == c.base) return {nullptr, true};  // out of memory
     }
   }
   return {TryAllocate(cls.id), true};
 }
 
 ReleaseOutcome ReleaseSlow(const CachedClass& cls, void* p) {
-  ClassCache* c = Prepare(cls);
-  if (c == nullptr) return ReleaseOutcome::kNotCached;
-  if ((c->slots + c->count)[-1] == p) {
-    return ReleaseOutcome::kDoubleFree;
-  }
-  if (c->count == c->capacity) {
-    if (c->previous != nullptr && c->previous->count == 0) {
+  if (!Prepare(cls)) return ReleaseOutcome::kNotCached;
+  ClassCache& c = tls_classes[cls.id];
+  Magazine*& previous = tls_cold[cls.id].previous;
+  if (c.top[-1] == p) return ReleaseOutcome::kDoubleFree;
+  if (c.top == c.limit) {
+    if (previous != nullptr && previous->count == 0) {
       // The previous magazine is empty: swap it in.
-      Magazine* previous = c->previous;
-      c->previous = Unload(*c);
-      Load(*c, previous);
+      Magazine* loaded = Unload(c);
+      Load(c, previous);
+      previous = loaded;
     } else {
       Magazine* empty = cls.depot->TakeEmpty();
       if (empty == nullptr) return ReleaseOutcome::kNotCached;
-      if (c->previous != nullptr) GiveBack(cls.depot, c->previous);
-      c->previous = Unload(*c);
-      Load(*c, empty);
+      if (previous != nullptr) GiveBack(cls.depot, previous);
+      previous = Unload(c);
+      Load(c, empty);
     }
   }
-  c->slots[c->count++] = p;
+  *c.top++ = p;
   return ReleaseOutcome::kCached;
 }
 
 void FlushThreadClass(uint32_t id) {
-  if (id < kCachedClasses) FlushEntry(tls_classes[id]);
+  if (id < kCachedClasses) FlushEntry(tls_classes[id], tls_cold[id]);
 }
 
 void FlushThread() {
-  for (ClassCache& c : tls_classes) FlushEntry(c);
+  for (uint32_t id = 0; id < kCachedClasses; ++id) {
+    FlushEntry(tls_classes[id], tls_cold[id]);
+  }
   // A later allocation on this thread (say, from another key's destructor)
   // sets the hook again, and pthread calls it again.
   tls_exit_hook = false;
@@ -149,8 +157,9 @@ void FlushThread() {
 uint32_t ThreadCachedObjects(uint32_t id) {
   if (id >= kCachedClasses) return 0;
   const ClassCache& c = tls_classes[id];
-  if (c.capacity == 0) return 0;
-  return c.count + (c.previous != nullptr ? c.previous->count : 0);
+  if (c.limit == nullptr) return 0;
+  const Magazine* previous = tls_cold[id].previous;
+  return Count(c) + (previous != nullptr ? previous->count : 0);
 }
 
 }  // namespace magazine

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "magazine/depot.h"
 #include "magazine/magazine.h"
@@ -24,13 +25,16 @@ namespace magazine {
 // slow path (16 KiB of thread-local table per thread).
 inline constexpr uint32_t kCachedClasses = 256;
 
-// One class on one thread: 64 bytes, a cache line. Besides the loaded
-// magazine it holds a copy of what the release fast path checks an address
-// against, so that path reads nothing but this line and the page map.
+// One class on one thread, as the fast paths see it: 64 bytes, a cache
+// line. Besides the loaded magazine it holds a copy of what the release fast
+// path checks an address against, so that path reads nothing but this line
+// and the page map. Offsets are 32-bit: they lie within a 4 MiB chunk, and
+// 32-bit fields fold into the compares that use them.
 struct ClassCache {
-  void** slots;          // the loaded magazine's slots
-  uint32_t count;        // objects in it
-  uint32_t capacity;     // 0 until the thread first uses the class
+  void** top;    // next free slot of the loaded magazine
+  void** base;   // its first slot: empty when top == base
+  void** limit;  // one past its last slot: full when top == limit; all three
+                 // are null until the thread first uses the class
   uint64_t divisor_magic;
   uint32_t data_offset;  // first span's offset in a chunk
   uint32_t data_bytes;   // bytes of spans in a chunk
@@ -38,54 +42,84 @@ struct ClassCache {
   uint32_t span_limit;   // bytes of objects in a span
   uint32_t object_size;
   uint32_t zero_init;
-  Magazine* previous;
-  Depot* depot;
+  uint64_t unused;
 };
 static_assert(sizeof(ClassCache) == 64);
 
+// What only the slow paths use, kept off the fast paths' cache line.
+struct ClassCacheCold {
+  Magazine* previous;
+  Depot* depot;
+};
+
 // __thread (not thread_local): constant-initialized, so access is one
-// %fs-relative load with no TLS wrapper call; initial-exec for the same
+// %fs-relative address with no TLS wrapper call; initial-exec for the same
 // reason in shared objects.
 extern __thread ClassCache tls_classes[kCachedClasses]
     __attribute__((tls_model("initial-exec")));
+extern __thread ClassCacheCold tls_cold[kCachedClasses]
+    __attribute__((tls_model("initial-exec")));
 
-// An object from this thread's magazine for class `id`, or nullptr: take the
-// slow path.
-inline void* TryAllocate(uint32_t id) {
-  if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return nullptr;
+// The fast paths. Each takes the slow path as a callable and returns through
+// it, so every exit is a return or a tail call: the fast path needs no stack
+// frame and saves no register.
+
+// An object from this thread's magazine for class `id`, else slow().
+template <typename Slow>
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow) {
+  if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return slow();
   ClassCache& c = tls_classes[id];
-  const uint32_t n = c.count;
-  if (ABSL_PREDICT_FALSE(n == 0)) return nullptr;
-  void* p = c.slots[n - 1];
-  c.count = n - 1;
-  if (ABSL_PREDICT_FALSE(c.zero_init != 0)) memset(p, 0, c.object_size);
+  void** top = c.top;
+  if (ABSL_PREDICT_FALSE(top == c.base)) return slow();  // empty, or unset
+  void* p = *--top;
+  c.top = top;
+  if (ABSL_PREDICT_FALSE(c.zero_init != 0)) return memset(p, 0, c.object_size);
   return p;
 }
 
 // Caches `p` for class `id` when it is certainly the start of an object of
-// that class and not the object released last; false otherwise (the slow
-// path then diagnoses, or makes room).
-inline bool TryRelease(uint32_t id, void* p) {
-  if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return false;
+// that class and not the object released last; otherwise slow(), which
+// diagnoses misuse or makes room.
+template <typename Slow>
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Release(uint32_t id, void* p,
+                                                 Slow&& slow) {
+  if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return slow();
+  // Only the id is compared: nothing the chunk's registration published is
+  // read here, so a relaxed load is enough. The page map goes first: GCC
+  // does not reuse a thread-pointer read across atomic loads.
+  if (ABSL_PREDICT_FALSE(slab::LookupClass(p, std::memory_order_relaxed) !=
+                         id)) {
+    return slow();
+  }
   ClassCache& c = tls_classes[id];
-  const uint32_t n = c.count;
-  if (ABSL_PREDICT_FALSE(n == c.capacity)) return false;  // full or unset
-  if (ABSL_PREDICT_FALSE(slab::LookupClass(p) != id)) return false;
-  // Offset from span 0; below it (metadata) wraps around and fails too.
-  const uint64_t data = (reinterpret_cast<uintptr_t>(p) &
-                         (slab::kChunkSize - 1)) - c.data_offset;
-  const uint64_t in_span = data & c.span_mask;
+  void** top = c.top;
+  if (ABSL_PREDICT_FALSE(top == c.limit)) return slow();  // full, or unset
+  // Offset from span 0 in the chunk; below it (metadata) wraps around.
+  const uint32_t data = (static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p)) &
+                         (slab::kChunkSize - 1)) -
+                        c.data_offset;
+  const uint32_t in_span = data & c.span_mask;
   // A multiple of the object size iff the low half of the product is small
   // (see slab::ClassGeometry::divisor_magic).
   if (ABSL_PREDICT_FALSE(data >= c.data_bytes || in_span >= c.span_limit ||
-                         in_span * c.divisor_magic >= c.divisor_magic)) {
-    return false;
+                         uint64_t{in_span} * c.divisor_magic >=
+                             c.divisor_magic)) {
+    return slow();
   }
-  // The slot below the top; when n == 0, the magazine's null sentinel.
-  if (ABSL_PREDICT_FALSE((c.slots + n)[-1] == p)) return false;
-  c.slots[n] = p;
-  c.count = n + 1;
-  return true;
+  // The object below the top; the magazine's null sentinel when empty.
+  if (ABSL_PREDICT_FALSE(top[-1] == p)) return slow();
+  *top = p;
+  c.top = top + 1;
+}
+
+// The fast paths as tests, for callers that continue differently.
+inline void* TryAllocate(uint32_t id) {
+  return Allocate(id, [] { return static_cast<void*>(nullptr); });
+}
+inline bool TryRelease(uint32_t id, void* p) {
+  bool cached = true;
+  Release(id, p, [&cached] { cached = false; });
+  return cached;
 }
 
 // What a class tells the slow paths about itself.

@@ -53,7 +53,8 @@ class TestClass {
     c->fills_++;
     bool recycled;
     size_t got = 0;
-    while (got < n && (out[got] = c->slab_.Allocate(&recycled)) != nullptr) got++;
+    while (got < n && (out[got] = c->slab_.Allocate(&recycled)) != nullptr)
+      got++;
     c->live_ += got;
     return got;
   }
@@ -160,9 +161,9 @@ TEST(ThreadCacheTest, ThreadExitReturnsItsMagazinesToTheDepot) {
     for (int i = 0; i < 40; ++i) objects.push_back(cls.Allocate());
     for (void* p : objects) cls.Release(p);
     // Every object the slab handed out is cached by this thread or the depot.
-    EXPECT_EQ(ThreadCachedObjects(cls.id()) +
-                  cls.depot().stats().cached_objects,
-              cls.slab_live());
+    EXPECT_EQ(
+        ThreadCachedObjects(cls.id()) + cls.depot().stats().cached_objects,
+        cls.slab_live());
     EXPECT_GT(ThreadCachedObjects(cls.id()), 0u);
   }).join();
   EXPECT_EQ(cls.depot().stats().cached_objects, cls.slab_live())

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "absl/base/optimization.h"
 #include "absl/status/status.h"
 
 namespace slabkit {
@@ -17,8 +18,9 @@ namespace slab {
 inline constexpr int kChunkShift = 22;
 inline constexpr size_t kChunkSize = size_t{1} << kChunkShift;  // 4 MiB
 
-// Addresses at or above 2^kAddressBits are never managed.
-inline constexpr int kAddressBits = 48;
+// Addresses at or above 2^kAddressBits are never managed: the x86-64 user
+// address space (a mapper handing out higher addresses gets an error).
+inline constexpr int kAddressBits = 47;
 
 // Class ids run from 1 to kMaxClasses - 1; 0 means "no class".
 inline constexpr uint32_t kMaxClasses = 4096;
@@ -27,40 +29,30 @@ inline constexpr uint32_t kMaxClasses = 4096;
 uint32_t NewClassId();
 
 namespace page_map_internal {
-// Two levels: the root covers 2^kAddressBits bytes in 4 GiB regions (a 512
-// KiB array in BSS, touched only where chunks exist); a leaf holds one class
-// id per chunk of its region (4 KiB).
-inline constexpr int kRegionShift = 32;
-inline constexpr int kRootBits = kAddressBits - kRegionShift;
-inline constexpr int kLeafBits = kRegionShift - kChunkShift;
-struct Leaf {
-  std::atomic<uint32_t> ids[size_t{1} << kLeafBits];
-};
-extern std::atomic<Leaf*> root[size_t{1} << kRootBits];
+// Flat: one class id per chunk of the 47-bit user address space, 2^25
+// 16-bit entries (64 MiB of BSS). Only the pages covering chunks in use are
+// ever written; a lookup of an address nowhere near slabkit reads the
+// kernel's shared zero page. One load, no pointer chasing.
+inline constexpr int kEntries = 1 << (kAddressBits - kChunkShift);
+extern std::atomic<uint16_t> class_of[kEntries];
+static_assert(kMaxClasses <= 65536, "class ids must fit the map's entries");
 }  // namespace page_map_internal
 
 // The id of the class whose chunk contains `addr`, or 0 when slabkit does not
-// manage it. Wait-free (two loads); safe on any address, including wild ones.
-inline uint32_t LookupClass(const void* addr) {
-  using namespace page_map_internal;  // NOLINT: the map's own constants
+// manage it. Wait-free (one load); safe on any address, including wild ones.
+// With the default acquire order, the chunk's header is visible once its id
+// is; a caller that only compares the id may pass relaxed.
+inline uint32_t LookupClass(
+    const void* addr, std::memory_order order = std::memory_order_acquire) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
-  if ((a >> kAddressBits) != 0) return 0;
-  const Leaf* leaf = root[a >> kRegionShift].load(std::memory_order_acquire);
-  if (leaf == nullptr) return 0;
-  return leaf->ids[(a >> kChunkShift) & ((size_t{1} << kLeafBits) - 1)].load(
-      std::memory_order_acquire);
+  if (ABSL_PREDICT_FALSE((a >> kAddressBits) != 0)) return 0;
+  return page_map_internal::class_of[a >> kChunkShift].load(order);
 }
-
-// Leaf tables (4 KiB, one per 4 GiB region that holds chunks) come from a
-// static pool of this many; past it, from mmap. They are never freed, and
-// belong to no mapper: a mapper's memory may not live as long as the map.
-inline constexpr int kStaticLeaves = 16;
 
 // Records the chunk at `chunk` (kChunkSize-aligned) as owned by `class_id`.
 // Any header the chunk carries must be written before this call: a thread
 // that sees the id also sees the header. InvalidArgument for a misaligned
-// chunk or id 0; ResourceExhausted when a leaf is needed and none can be
-// had (nothing is recorded then).
+// chunk, an address at or above 2^kAddressBits, or id 0.
 absl::Status RegisterChunk(void* chunk, uint32_t class_id);
 
 // Forgets a chunk recorded by RegisterChunk.
