@@ -1,0 +1,168 @@
+// slabkit's class API against glibc's malloc/free and mimalloc's
+// mi_malloc/mi_free, at the same sizes, in one process (ratios within one
+// run hold on a noisy VM where absolute times drift). mimalloc is loaded with
+// dlopen(RTLD_LOCAL) so it does not replace this process's malloc.
+//   bazel run -c opt //benchmarks:fast_path_benchmark
+#include <dlfcn.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "c_api/slabkit.h"
+
+namespace {
+
+// One allocator under test: allocate and release for one object size.
+struct Subject {
+  void* (*allocate)(const Subject&);
+  void (*release)(const Subject&, void*);
+  size_t size;
+  slabkit_class cls;
+};
+
+using MallocFn = void* (*)(size_t);
+using FreeFn = void (*)(void*);
+MallocFn mi_malloc_fn = nullptr;
+FreeFn mi_free_fn = nullptr;
+
+bool LoadMimalloc() {
+  static const bool loaded = [] {
+    void* lib = dlopen("libmimalloc.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) return false;
+    mi_malloc_fn = reinterpret_cast<MallocFn>(dlsym(lib, "mi_malloc"));
+    mi_free_fn = reinterpret_cast<FreeFn>(dlsym(lib, "mi_free"));
+    return mi_malloc_fn != nullptr && mi_free_fn != nullptr;
+  }();
+  return loaded;
+}
+
+enum Which { kSlabkit, kGlibc, kMimalloc };
+
+// Nullopt-like: false when the subject is not available here.
+bool MakeSubject(Which which, size_t size, Subject* s) {
+  s->size = size;
+  switch (which) {
+    case kSlabkit: {
+      slabkit_class_config config = {};
+      config.name = "bench";
+      config.size = size;
+      if (slabkit_class_register(&config, &s->cls) != 0) return false;
+      s->allocate = [](const Subject& x) { return slabkit_allocate(x.cls); };
+      s->release = [](const Subject& x, void* p) { slabkit_release(x.cls, p); };
+      return true;
+    }
+    case kGlibc:
+      s->allocate = [](const Subject& x) { return malloc(x.size); };
+      s->release = [](const Subject&, void* p) { free(p); };
+      return true;
+    case kMimalloc:
+      if (!LoadMimalloc()) return false;
+      s->allocate = [](const Subject& x) { return mi_malloc_fn(x.size); };
+      s->release = [](const Subject&, void* p) { mi_free_fn(p); };
+      return true;
+  }
+  return false;
+}
+
+// Allocate then release, one object at a time.
+void BM_Pair(benchmark::State& state) {
+  Subject s;
+  if (!MakeSubject(static_cast<Which>(state.range(0)), state.range(1), &s)) {
+    state.SkipWithError("allocator not available");
+    return;
+  }
+  for (auto _ : state) {
+    void* p = s.allocate(s);
+    benchmark::DoNotOptimize(p);
+    s.release(s, p);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// 1000 allocations, then 1000 releases.
+void BM_Batch(benchmark::State& state) {
+  Subject s;
+  if (!MakeSubject(static_cast<Which>(state.range(0)), state.range(1), &s)) {
+    state.SkipWithError("allocator not available");
+    return;
+  }
+  constexpr int kBatch = 1000;
+  std::vector<void*> objects(kBatch);
+  for (auto _ : state) {
+    for (void*& p : objects) p = s.allocate(s);
+    benchmark::DoNotOptimize(objects.data());
+    for (void* p : objects) s.release(s, p);
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+// A single-producer, single-consumer ring of object pointers.
+class Ring {
+ public:
+  bool Push(void* p) {
+    const size_t head = head_.load(std::memory_order_relaxed);
+    if (head - tail_.load(std::memory_order_acquire) == kSize) return false;
+    slots_[head % kSize] = p;
+    head_.store(head + 1, std::memory_order_release);
+    return true;
+  }
+  void* Pop() {
+    const size_t tail = tail_.load(std::memory_order_relaxed);
+    if (tail == head_.load(std::memory_order_acquire)) return nullptr;
+    void* p = slots_[tail % kSize];
+    tail_.store(tail + 1, std::memory_order_release);
+    return p;
+  }
+
+ private:
+  static constexpr size_t kSize = 4096;
+  alignas(64) std::atomic<size_t> head_{0};
+  alignas(64) std::atomic<size_t> tail_{0};
+  void* slots_[kSize];
+};
+
+// This thread allocates, another releases: every release is cross-thread.
+void BM_ProducerConsumer(benchmark::State& state) {
+  Subject s;
+  if (!MakeSubject(static_cast<Which>(state.range(0)), state.range(1), &s)) {
+    state.SkipWithError("allocator not available");
+    return;
+  }
+  constexpr int kObjects = 20000;
+  for (auto _ : state) {
+    Ring ring;
+    std::thread consumer([&] {
+      for (int released = 0; released < kObjects;) {
+        if (void* p = ring.Pop()) {
+          s.release(s, p);
+          ++released;
+        }
+      }
+    });
+    for (int i = 0; i < kObjects; ++i) {
+      void* p = s.allocate(s);
+      while (!ring.Push(p)) {
+      }
+    }
+    consumer.join();
+  }
+  state.SetItemsProcessed(state.iterations() * kObjects);
+}
+
+void Subjects(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"alloc", "size"});
+  for (int size : {32, 256}) {
+    for (Which which : {kSlabkit, kGlibc, kMimalloc}) b->Args({which, size});
+  }
+}
+
+BENCHMARK(BM_Pair)->Apply(Subjects);
+BENCHMARK(BM_Batch)->Apply(Subjects);
+BENCHMARK(BM_ProducerConsumer)->Apply(Subjects)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
