@@ -70,6 +70,9 @@ TYPED_TEST(AllocatorTest, BadConfigsAreRefusedWithAReason) {
       {{"lost", 64, 0, false, "nowhere"},
        absl::StatusCode::kNotFound,
        "nowhere"},
+      {{"mags", 64, 0, false, {}, 5000},
+       absl::StatusCode::kInvalidArgument,
+       "magazine capacity"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<ClassId> id = this->allocator_->Register(c.config);
