@@ -41,7 +41,7 @@ bool LoadMimalloc() {
 
 enum Which { kSlabkit, kGlibc, kMimalloc };
 
-// Nullopt-like: false when the subject is not available here.
+// False when the subject is not available here.
 bool MakeSubject(Which which, size_t size, Subject* s) {
   s->size = size;
   switch (which) {
@@ -67,13 +67,20 @@ bool MakeSubject(Which which, size_t size, Subject* s) {
   return false;
 }
 
+// The subject the benchmark's arguments name; false (and the benchmark
+// skipped) when it is not available on this machine.
+bool SubjectFor(benchmark::State& state, Subject* s) {
+  if (MakeSubject(static_cast<Which>(state.range(0)), state.range(1), s)) {
+    return true;
+  }
+  state.SkipWithError("allocator not available");
+  return false;
+}
+
 // Allocate then release, one object at a time.
 void BM_Pair(benchmark::State& state) {
   Subject s;
-  if (!MakeSubject(static_cast<Which>(state.range(0)), state.range(1), &s)) {
-    state.SkipWithError("allocator not available");
-    return;
-  }
+  if (!SubjectFor(state, &s)) return;
   for (auto _ : state) {
     void* p = s.allocate(s);
     benchmark::DoNotOptimize(p);
@@ -85,10 +92,7 @@ void BM_Pair(benchmark::State& state) {
 // 1000 allocations, then 1000 releases.
 void BM_Batch(benchmark::State& state) {
   Subject s;
-  if (!MakeSubject(static_cast<Which>(state.range(0)), state.range(1), &s)) {
-    state.SkipWithError("allocator not available");
-    return;
-  }
+  if (!SubjectFor(state, &s)) return;
   constexpr int kBatch = 1000;
   std::vector<void*> objects(kBatch);
   for (auto _ : state) {
@@ -127,10 +131,7 @@ class Ring {
 // This thread allocates, another releases: every release is cross-thread.
 void BM_ProducerConsumer(benchmark::State& state) {
   Subject s;
-  if (!MakeSubject(static_cast<Which>(state.range(0)), state.range(1), &s)) {
-    state.SkipWithError("allocator not available");
-    return;
-  }
+  if (!SubjectFor(state, &s)) return;
   constexpr int kObjects = 20000;
   for (auto _ : state) {
     Ring ring;
