@@ -144,8 +144,7 @@ class SlabAllocator {
   static size_t Fill(void* context, void** out, size_t n);
   static void Spill(void* context, void* const* objects, size_t n);
   // Misuse checks every release passes before it is cached or freed.
-  static const slab::Location Validate(const ClassState* c, ClassId cls,
-                                       void* ptr);
+  static slab::Location Validate(const ClassState* c, ClassId cls, void* ptr);
 
   ClassState* Find(ClassId cls) const {
     if (ABSL_PREDICT_FALSE(cls.value >= slab::kMaxClasses)) return nullptr;
@@ -230,8 +229,8 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
 }
 
 template <typename Config>
-const slab::Location SlabAllocator<Config>::Validate(const ClassState* c,
-                                                     ClassId cls, void* ptr) {
+slab::Location SlabAllocator<Config>::Validate(const ClassState* c, ClassId cls,
+                                               void* ptr) {
   if (ABSL_PREDICT_FALSE(c == nullptr)) {
     ReportMisuse(Misuse::kUnknownClass, ptr, nullptr, cls.value);
   }
