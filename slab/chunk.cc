@@ -1,6 +1,7 @@
 #include "slab/chunk.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "absl/numeric/bits.h"
 #include "absl/strings/str_cat.h"
@@ -59,20 +60,44 @@ absl::StatusOr<ClassGeometry> ComputeGeometry(size_t size, size_t alignment,
         params.max_span_bytes, ")"));
   }
 
+  // Objects may use a span but its guard page.
+  const size_t span_guard = params.span_guards ? page_size : 0;
+  const size_t max_objects =
+      params.span_guards && params.max_objects_per_span != 0
+          ? params.max_objects_per_span
+          : SIZE_MAX;
   size_t span = std::max(params.min_span_bytes, page_size);
-  while (span < params.max_span_bytes) {
-    const size_t waste = span % g.object_size;
-    if (span / g.object_size >= 1 && waste * 8 <= span) break;
-    span *= 2;
+  if (max_objects != SIZE_MAX) {
+    // The smallest span that holds N objects and the guard.
+    const size_t need =
+        RoundUp(max_objects * g.object_size, page_size) + span_guard;
+    while (span < need && span < params.max_span_bytes) span *= 2;
+  } else {
+    while (span < params.max_span_bytes) {
+      const size_t usable = span - span_guard;
+      const size_t waste = usable % g.object_size + span_guard;
+      if (usable / g.object_size >= 1 && waste * 8 <= span) break;
+      span *= 2;
+    }
   }
   g.span_shift = static_cast<size_t>(absl::countr_zero(span));
-  g.objects_per_span = span / g.object_size;
+  g.objects_per_span =
+      std::min((span - span_guard) / g.object_size, max_objects);
+  if (g.objects_per_span == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("object size ", g.object_size,
+                     " leaves no room for its span's guard page"));
+  }
   g.bitmap_words = (g.objects_per_span + 63) / 64;
   g.span_commit_bytes = RoundUp(g.objects_per_span * g.object_size, page_size);
+  g.span_guard_bytes = span - g.span_commit_bytes;
   g.guard_bytes = params.guard_pages * page_size;
 
   // Metadata sized for the most spans that could fit, then the real count.
-  const size_t per_span = sizeof(SpanMeta) + g.bitmap_words * sizeof(uint64_t);
+  const size_t state_bytes =
+      params.object_states ? RoundUp(g.objects_per_span, 8) : 0;
+  const size_t per_span =
+      sizeof(SpanMeta) + g.bitmap_words * sizeof(uint64_t) + state_bytes;
   const size_t reserved_around = 2 * g.guard_bytes + page_size;
   if (reserved_around >= kChunkSize) {
     return absl::InvalidArgumentError("too many guard pages for a chunk");
@@ -90,6 +115,10 @@ absl::StatusOr<ClassGeometry> ComputeGeometry(size_t size, size_t alignment,
         "object size ", g.object_size, " leaves no span in a chunk"));
   }
   g.bitmap_offset = sizeof(ChunkHeader) + g.num_spans * sizeof(SpanMeta);
+  if (params.object_states) {
+    g.state_offset =
+        g.bitmap_offset + g.num_spans * g.bitmap_words * sizeof(uint64_t);
+  }
   g.divisor_magic = ~uint64_t{0} / g.object_size + 1;
   return g;
 }

@@ -40,6 +40,18 @@ struct LayoutParams {
   // 1/8 of the span wins, else the largest.
   size_t min_span_bytes = size_t{64} << 10;
   size_t max_span_bytes = size_t{1} << 20;
+  // A guard after every span: at least one page that is never committed
+  // between a span's last object and the next span, so an overflow out of a
+  // span faults. It costs address space, not memory, and one kernel mapping
+  // per opened span.
+  bool span_guards = false;
+  // With span_guards: at most this many objects between guards (0: as many
+  // as the span holds). Spans stay at least min_span_bytes, which bounds the
+  // mappings guards cost.
+  size_t max_objects_per_span = 0;
+  // One state byte per object in the chunk's metadata (handed out or not),
+  // for the hardened flavour's double-free detection.
+  bool object_states = false;
 };
 
 // Everything about a class's chunks that follows from its size, alignment,
@@ -57,6 +69,8 @@ struct ClassGeometry {
   size_t bitmap_offset;      // bitmaps' offset from the chunk base
   size_t data_offset;        // span 0's offset from the chunk base
   size_t span_commit_bytes;  // pages committed when a span opens
+  size_t span_guard_bytes;   // never committed after them (span_guards)
+  size_t state_offset;       // object state bytes' offset (0: none)
   // ceil(2^64 / object_size): for an offset n < 2^32, the high half of
   // n * magic is n / object_size and the low half is below magic exactly
   // when object_size divides n (Lemire, Kaser and Kurz, 2019).
@@ -108,6 +122,11 @@ struct ChunkHeader {
   }
   char* span_data(size_t i) {
     return base() + geometry->data_offset + (i << geometry->span_shift);
+  }
+  // The span's object state bytes (object_states layouts only).
+  uint8_t* states(size_t i) {
+    return reinterpret_cast<uint8_t*>(base() + geometry->state_offset) +
+           i * geometry->objects_per_span;
   }
 };
 static_assert(sizeof(ChunkHeader) == 64);
