@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "guard/layout.h"
 #include "mapper/fault_injecting_mapper.h"
 #include "mapper/fixed_region_mapper.h"
 #include "mapper/mmap_mapper.h"
@@ -18,12 +19,23 @@ namespace {
 
 using FaultMapper = FaultInjectingMapper<MmapMapper>;
 
-// Every test runs over both caches unless it says otherwise.
-template <typename Cache>
+// The compositions every test runs over, unless it says otherwise.
+template <typename C, typename L = DefaultLayout>
+struct Flavour {
+  using Cache = C;
+  using Layout = L;
+};
+using Direct = Flavour<DirectCache>;       // no cache
+using Magazines = Flavour<MagazineCache>;  // the fast flavour
+using Hardened =
+    Flavour<HardenedMagazineCache, guard::WithObjectStates<guard::SpanGuards>>;
+
+template <typename F>
 class AllocatorTest : public testing::Test {
  protected:
   using TestAllocator =
-      SlabAllocator<Compose<FaultMapper, CountingStats, Cache>>;
+      SlabAllocator<Compose<FaultMapper, CountingStats, typename F::Cache,
+                            typename F::Layout>>;
 
   ClassId Register(absl::string_view name, size_t size, size_t alignment = 0,
                    bool zero_init = false, absl::string_view mapper = {}) {
@@ -45,11 +57,11 @@ class AllocatorTest : public testing::Test {
       std::make_unique<TestAllocator>(&mapper_);
 };
 
-using Caches = testing::Types<DirectCache, MagazineCache>;
-TYPED_TEST_SUITE(AllocatorTest, Caches);
+using Flavours = testing::Types<Direct, Magazines, Hardened>;
+TYPED_TEST_SUITE(AllocatorTest, Flavours);
 
 // Tests of what only the uncached path promises.
-using DirectAllocatorTest = AllocatorTest<DirectCache>;
+using DirectAllocatorTest = AllocatorTest<Direct>;
 
 TYPED_TEST(AllocatorTest, BadConfigsAreRefusedWithAReason) {
   struct Case {
@@ -310,19 +322,24 @@ TEST(FixedRegionAllocatorTest, AllocatorOverACallerBuffer) {
 }
 
 // Misuse: every kind is reported with its words, the address and the class.
-template <typename Cache>
-class AllocatorDeathTest : public AllocatorTest<Cache> {
+template <typename F>
+class AllocatorDeathTest : public AllocatorTest<F> {
  protected:
   void SetUp() override {
     testing::FLAGS_gtest_death_test_style = "threadsafe";
   }
 };
-TYPED_TEST_SUITE(AllocatorDeathTest, Caches);
+TYPED_TEST_SUITE(AllocatorDeathTest, Flavours);
 
-// Delayed double frees and never-allocated slots are found by the slab's
-// bitmaps, which cached objects do not reach at once: uncached path only
-// (see docs/guarantees.md).
-using DirectAllocatorDeathTest = AllocatorDeathTest<DirectCache>;
+// Delayed double frees and never-allocated slots: caught on the spot by the
+// uncached path (the slab's bitmaps) and by the hardened flavour (object
+// states); the fast flavour's magazines catch them only when they reach the
+// slab (docs/safety.md).
+template <typename F>
+class ExactAllocatorDeathTest : public AllocatorDeathTest<F> {};
+using ExactFlavours = testing::Types<Direct, Hardened>;
+TYPED_TEST_SUITE(ExactAllocatorDeathTest, ExactFlavours);
+using HardenedAllocatorDeathTest = AllocatorDeathTest<Hardened>;
 
 TYPED_TEST(AllocatorDeathTest, WrongClass) {
   ClassId a = this->Register("apple", 32);
@@ -364,7 +381,7 @@ TYPED_TEST(AllocatorDeathTest, DoubleFree) {
   EXPECT_DEATH(this->allocator_->Release(cls, p), "double free: .*\"kiwi\"");
 }
 
-TEST_F(DirectAllocatorDeathTest, DelayedDoubleFree) {
+TYPED_TEST(ExactAllocatorDeathTest, DelayedDoubleFree) {
   ClassId cls = this->Register("kiwi", 64);
   void* q = this->allocator_->Allocate(cls);
   void* r = this->allocator_->Allocate(cls);
@@ -373,11 +390,23 @@ TEST_F(DirectAllocatorDeathTest, DelayedDoubleFree) {
   EXPECT_DEATH(this->allocator_->Release(cls, r), "double free");
 }
 
-TEST_F(DirectAllocatorDeathTest, NeverAllocated) {
+TYPED_TEST(ExactAllocatorDeathTest, NeverAllocated) {
   ClassId cls = this->Register("lime", 64);
   char* p = static_cast<char*>(this->allocator_->Allocate(cls));
   EXPECT_DEATH(this->allocator_->Release(cls, p + 64 * 5),
                "never allocated: .*\"lime\"");
+}
+
+TEST_F(HardenedAllocatorDeathTest, DoubleFreeOfAnObjectAnotherThreadCached) {
+  ClassId cls = this->Register("fig", 64);
+  void* p = nullptr;
+  // Another thread allocates and releases p, then exits: p sits in the
+  // depot, held by no one.
+  std::thread([&] {
+    p = this->allocator_->Allocate(cls);
+    this->allocator_->Release(cls, p);
+  }).join();
+  EXPECT_DEATH(this->allocator_->Release(cls, p), "double free: .*\"fig\"");
 }
 
 TYPED_TEST(AllocatorDeathTest, UnknownClass) {

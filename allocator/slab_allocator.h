@@ -29,6 +29,7 @@
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <type_traits>
 
 #include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
@@ -57,6 +58,14 @@ class SlabAllocator {
   static_assert(IsMapper<Mapper>::value,
                 "Config::Mapper does not satisfy mapper/mapper.h");
   static constexpr slab::LayoutParams kLayout = Config::Layout::kParams;
+  // The hardened flavour: every object's state is kept, so every double
+  // free and every release of a slot never handed out is caught.
+  static constexpr bool kStates = kLayout.object_states;
+  static_assert(!Cache::kTracksStates || kStates,
+                "a cache that keeps object states needs a Layout with them");
+  static_assert(!kStates || Cache::kTracksStates ||
+                    std::is_same_v<Cache, DirectCache>,
+                "a Layout with object states needs a cache that keeps them");
 
   // `mapper` must outlive the allocator and every object it hands out.
   explicit SlabAllocator(Mapper* mapper)
@@ -146,6 +155,13 @@ class SlabAllocator {
   // Misuse checks every release passes before it is cached or freed.
   static slab::Location Validate(const ClassState* c, ClassId cls, void* ptr);
 
+  // The hardened flavour's state byte of the object at p (an object start).
+  static void SetState(void* p, uint8_t state) {
+    const slab::Location loc = slab::Locate(p);
+    __atomic_store_n(&loc.chunk->states(loc.span)[loc.index], state,
+                     __ATOMIC_RELAXED);
+  }
+
   ClassState* Find(ClassId cls) const {
     if (ABSL_PREDICT_FALSE(cls.value >= slab::kMaxClasses)) return nullptr;
     return classes_[cls.value].load(std::memory_order_acquire);
@@ -223,6 +239,7 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
     errno = ENOMEM;
     return nullptr;
   }
+  if constexpr (kStates) SetState(p, magazine::kObjectHeld);
   // Fresh memory is already zero; only recycled objects need clearing.
   if (c->zero_init && recycled) memset(p, 0, c->geometry.object_size);
   return p;
@@ -253,6 +270,20 @@ void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
   if (ptr == nullptr) return;
   ClassState* c = Find(cls);
   const slab::Location loc = Validate(c, cls, ptr);
+  if constexpr (kStates) {
+    if (__atomic_exchange_n(&loc.chunk->states(loc.span)[loc.index],
+                            magazine::kObjectFree,
+                            __ATOMIC_RELAXED) != magazine::kObjectHeld) {
+      // Not held by the program: released before, or never handed out.
+      bool carved;
+      {
+        std::lock_guard<std::mutex> lock(c->mu);
+        carved = loc.index < loc.chunk->span(loc.span)->carved;
+      }
+      ReportMisuse(carved ? Misuse::kDoubleFree : Misuse::kNeverAllocated, ptr,
+                   c->name, c->id);
+    }
+  }
   switch (Cache::ReleaseSlow(c->cache, ptr)) {
     case magazine::ReleaseOutcome::kCached:
       return;

@@ -43,7 +43,8 @@ class StressTest : public testing::Test {
   static size_t Words(int shape) { return kSizes[shape] / 8; }
 
   Object Allocate(int shape) {
-    auto* p = static_cast<uint64_t*>(DefaultAllocator().Allocate(classes_[shape]));
+    auto* p =
+        static_cast<uint64_t*>(DefaultAllocator().Allocate(classes_[shape]));
     EXPECT_NE(p, nullptr);
     if (shape == 1) {
       for (size_t i = 0; i < Words(shape); ++i) EXPECT_EQ(p[i], 0u);

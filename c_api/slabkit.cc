@@ -10,6 +10,16 @@
 
 namespace {
 
+// One source, two libraries: //c_api:slabkit (the fast flavour) and
+// //c_api:slabkit_hardened (built with SLABKIT_HARDENED).
+#ifdef SLABKIT_HARDENED
+using CApiAllocator = slabkit::HardenedAllocator;
+CApiAllocator& CApi() { return slabkit::DefaultHardenedAllocator(); }
+#else
+using CApiAllocator = slabkit::Allocator;
+CApiAllocator& CApi() { return slabkit::DefaultAllocator(); }
+#endif
+
 int ErrnoFor(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
@@ -25,11 +35,11 @@ int ErrnoFor(const absl::Status& status) {
 }
 
 ABSL_ATTRIBUTE_NOINLINE void* AllocateSlow(uint32_t id) {
-  return slabkit::DefaultAllocator().AllocateSlow(slabkit::ClassId{id});
+  return CApi().AllocateSlow(slabkit::ClassId{id});
 }
 
 ABSL_ATTRIBUTE_NOINLINE void ReleaseSlow(uint32_t id, void* ptr) {
-  slabkit::DefaultAllocator().ReleaseSlow(slabkit::ClassId{id}, ptr);
+  CApi().ReleaseSlow(slabkit::ClassId{id}, ptr);
 }
 
 absl::Status Register(const slabkit_class_config* config, slabkit_class* out) {
@@ -47,7 +57,7 @@ absl::Status Register(const slabkit_class_config* config, slabkit_class* out) {
   c.magazine_capacity = config->magazine_capacity;
   c.depot_magazines = config->depot_magazines;
   if (config->mapper != nullptr) c.mapper = config->mapper;
-  absl::StatusOr<slabkit::ClassId> id = slabkit::DefaultAllocator().Register(c);
+  absl::StatusOr<slabkit::ClassId> id = CApi().Register(c);
   if (!id.ok()) return id.status();
   out->id = id->value;
   return absl::OkStatus();
@@ -82,25 +92,21 @@ slabkit_class slabkit_class_register_or_die(
 // frame). docs/fast_path.md shows the code this makes.
 void* slabkit_allocate(slabkit_class cls) {
   const uint32_t id = cls.id;
-  return slabkit::Allocator::Cache::Allocate(id,
-                                             [id] { return AllocateSlow(id); });
+  return CApiAllocator::Cache::Allocate(id, [id] { return AllocateSlow(id); });
 }
 
 void slabkit_release(slabkit_class cls, void* ptr) {
   const uint32_t id = cls.id;
-  slabkit::Allocator::Cache::Release(id, ptr,
-                                     [id, ptr] { ReleaseSlow(id, ptr); });
+  CApiAllocator::Cache::Release(id, ptr, [id, ptr] { ReleaseSlow(id, ptr); });
 }
 
-size_t slabkit_release_idle_memory(void) {
-  return slabkit::DefaultAllocator().ReleaseIdleMemory();
-}
+size_t slabkit_release_idle_memory(void) { return CApi().ReleaseIdleMemory(); }
 
 void slabkit_flush_thread_cache(void) { slabkit::FlushThreadCache(); }
 
 const char* slabkit_class_name(slabkit_class cls) {
   absl::StatusOr<slabkit::ClassStats> stats =
-      slabkit::DefaultAllocator().GetStats(slabkit::ClassId{cls.id});
+      CApi().GetStats(slabkit::ClassId{cls.id});
   return stats.ok() ? stats->name : nullptr;
 }
 

@@ -41,27 +41,33 @@ struct CacheStats {
   uint32_t magazine_capacity = 0;
 };
 
-struct MagazineCache {
+// kStates: the hardened flavour, which also keeps every object's state (its
+// Layout must have object_states).
+template <bool kStates>
+struct MagazineCacheT {
+  static constexpr bool kTracksStates = kStates;
+
   class PerClass {
    public:
     explicit PerClass(const CacheSetup& setup)
         : depot_(setup.options, setup.arena, setup.slab),
-          cached_{setup.id, setup.geometry, setup.zero_init, &depot_} {}
+          cached_{setup.id, setup.geometry, setup.zero_init, kStates, &depot_} {
+    }
 
    private:
-    friend struct MagazineCache;
+    friend struct MagazineCacheT;
     magazine::Depot depot_;
     const magazine::CachedClass cached_;
   };
 
   template <typename Slow>
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Allocate(uint32_t id, Slow&& slow) {
-    return magazine::Allocate(id, slow);
+    return magazine::Allocate<kStates>(id, slow);
   }
   template <typename Slow>
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void Release(uint32_t id, void* p,
                                                    Slow&& slow) {
-    return magazine::Release(id, p, slow);
+    return magazine::Release<kStates>(id, p, slow);
   }
   static magazine::AllocateResult AllocateSlow(PerClass& c) {
     return magazine::AllocateSlow(c.cached_);
@@ -85,8 +91,14 @@ struct MagazineCache {
   }
 };
 
-// Caches nothing: every call reaches the class's slab under its lock.
+using MagazineCache = MagazineCacheT<false>;
+using HardenedMagazineCache = MagazineCacheT<true>;
+
+// Caches nothing: every call reaches the class's slab under its lock (and
+// the allocator keeps object states there, when the layout has them).
 struct DirectCache {
+  static constexpr bool kTracksStates = false;
+
   struct PerClass {
     explicit PerClass(const CacheSetup&) {}
   };

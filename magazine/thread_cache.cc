@@ -79,6 +79,9 @@ bool Prepare(const CachedClass& cls) {
   c.span_limit = static_cast<uint32_t>(g.objects_per_span * g.object_size);
   c.object_size = static_cast<uint32_t>(g.object_size);
   c.zero_init = cls.zero_init ? 1 : 0;
+  c.state_offset = static_cast<uint32_t>(g.state_offset);
+  c.objects_per_span = static_cast<uint16_t>(g.objects_per_span);
+  c.span_shift = static_cast<uint8_t>(g.span_shift);
   tls_cold[cls.id] = ClassCacheCold{nullptr, cls.depot};
   Load(c, m);  // a non-null limit marks the entry ready
   return true;
@@ -115,7 +118,8 @@ AllocateResult AllocateSlow(const CachedClass& cls) {
       if (c.top == c.base) return {nullptr, true};  // out of memory
     }
   }
-  return {TryAllocate(cls.id), true};
+  return {cls.states ? TryAllocate<true>(cls.id) : TryAllocate<false>(cls.id),
+          true};
 }
 
 ReleaseOutcome ReleaseSlow(const CachedClass& cls, void* p) {

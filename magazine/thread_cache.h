@@ -42,7 +42,11 @@ struct ClassCache {
   uint32_t span_limit;   // bytes of objects in a span
   uint32_t object_size;
   uint32_t zero_init;
-  uint64_t unused;
+  // Hardened flavour: where the object state bytes are (slab/chunk.h).
+  uint32_t state_offset;
+  uint16_t objects_per_span;
+  uint8_t span_shift;
+  uint8_t unused;
 };
 static_assert(sizeof(ClassCache) == 64);
 
@@ -60,12 +64,30 @@ extern __thread ClassCache tls_classes[kCachedClasses]
 extern __thread ClassCacheCold tls_cold[kCachedClasses]
     __attribute__((tls_model("initial-exec")));
 
+// Object states (hardened flavour): 1 while the program holds the object, 0
+// otherwise, one byte per object in the chunk's metadata. Relaxed atomics:
+// each byte is its own object's, and only its value matters.
+inline constexpr uint8_t kObjectFree = 0;
+inline constexpr uint8_t kObjectHeld = 1;
+
+// The state byte of the object `index` of the span `data` falls in.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint8_t* StateOf(const ClassCache& c,
+                                                     const void* p,
+                                                     uint32_t data,
+                                                     uint64_t index) {
+  auto* chunk = reinterpret_cast<uint8_t*>(reinterpret_cast<uintptr_t>(p) &
+                                           ~(slab::kChunkSize - 1));
+  return chunk + c.state_offset + (data >> c.span_shift) * c.objects_per_span +
+         index;
+}
+
 // The fast paths. Each takes the slow path as a callable and returns through
 // it, so every exit is a return or a tail call: the fast path needs no stack
-// frame and saves no register.
+// frame and saves no register. kStates selects the hardened flavour, which
+// also keeps each object's state.
 
 // An object from this thread's magazine for class `id`, else slow().
-template <typename Slow>
+template <bool kStates, typename Slow>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow) {
   if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return slow();
   ClassCache& c = tls_classes[id];
@@ -73,14 +95,25 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow) {
   if (ABSL_PREDICT_FALSE(top == c.base)) return slow();  // empty, or unset
   void* p = *--top;
   c.top = top;
+  if constexpr (kStates) {
+    const uint32_t data =
+        (static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p)) &
+         (slab::kChunkSize - 1)) -
+        c.data_offset;
+    const uint64_t index = static_cast<uint64_t>(
+        (static_cast<unsigned __int128>(data & c.span_mask) *
+         c.divisor_magic) >>
+        64);
+    __atomic_store_n(StateOf(c, p, data, index), kObjectHeld, __ATOMIC_RELAXED);
+  }
   if (ABSL_PREDICT_FALSE(c.zero_init != 0)) return memset(p, 0, c.object_size);
   return p;
 }
 
 // Caches `p` for class `id` when it is certainly the start of an object of
-// that class and not the object released last; otherwise slow(), which
-// diagnoses misuse or makes room.
-template <typename Slow>
+// that class and not the object released last (hardened: and the program
+// holds it); otherwise slow(), which diagnoses misuse or makes room.
+template <bool kStates, typename Slow>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Release(uint32_t id, void* p,
                                                  Slow&& slow) {
   if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return slow();
@@ -99,26 +132,39 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Release(uint32_t id, void* p,
                          (slab::kChunkSize - 1)) -
                         c.data_offset;
   const uint32_t in_span = data & c.span_mask;
-  // A multiple of the object size iff the low half of the product is small
-  // (see slab::ClassGeometry::divisor_magic).
+  // A multiple of the object size iff the low half of the product is small;
+  // the high half is the object's index (see
+  // slab::ClassGeometry::divisor_magic).
+  const unsigned __int128 product =
+      static_cast<unsigned __int128>(in_span) * c.divisor_magic;
   if (ABSL_PREDICT_FALSE(data >= c.data_bytes || in_span >= c.span_limit ||
-                         uint64_t{in_span} * c.divisor_magic >=
-                             c.divisor_magic)) {
+                         static_cast<uint64_t>(product) >= c.divisor_magic)) {
     return slow();
   }
   // The object below the top; the magazine's null sentinel when empty.
   if (ABSL_PREDICT_FALSE(top[-1] == p)) return slow();
+  if constexpr (kStates) {
+    // Atomic, so of two racing releases of one object only one wins.
+    uint8_t* state = StateOf(c, p, data, static_cast<uint64_t>(product >> 64));
+    if (ABSL_PREDICT_FALSE(
+            __atomic_exchange_n(state, kObjectFree, __ATOMIC_RELAXED) !=
+            kObjectHeld)) {
+      return slow();  // not held: the slow path says why
+    }
+  }
   *top = p;
   c.top = top + 1;
 }
 
 // The fast paths as tests, for callers that continue differently.
+template <bool kStates = false>
 inline void* TryAllocate(uint32_t id) {
-  return Allocate(id, [] { return static_cast<void*>(nullptr); });
+  return Allocate<kStates>(id, [] { return static_cast<void*>(nullptr); });
 }
+template <bool kStates = false>
 inline bool TryRelease(uint32_t id, void* p) {
   bool cached = true;
-  Release(id, p, [&cached] { cached = false; });
+  Release<kStates>(id, p, [&cached] { cached = false; });
   return cached;
 }
 
@@ -127,6 +173,7 @@ struct CachedClass {
   uint32_t id;
   const slab::ClassGeometry* geometry;
   bool zero_init;
+  bool states;  // the hardened flavour's object states are kept
   Depot* depot;
 };
 

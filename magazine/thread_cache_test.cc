@@ -26,7 +26,7 @@ class TestClass {
         slab_(id_, "test", &geometry_, MapperRef(&mapper_)),
         depot_(ResolveDepotOptions(options, geometry_.object_size), &arena_,
                SlabCallbacks{&Fill, &Spill, this}),
-        cached_{id_, &geometry_, zero_init, &depot_} {}
+        cached_{id_, &geometry_, zero_init, false, &depot_} {}
 
   ~TestClass() { FlushThreadClass(id_); }
 
