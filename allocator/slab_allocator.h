@@ -271,17 +271,13 @@ void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
   ClassState* c = Find(cls);
   const slab::Location loc = Validate(c, cls, ptr);
   if constexpr (kStates) {
-    if (__atomic_exchange_n(&loc.chunk->states(loc.span)[loc.index],
-                            magazine::kObjectFree,
-                            __ATOMIC_RELAXED) != magazine::kObjectHeld) {
-      // Not held by the program: released before, or never handed out.
-      bool carved;
-      {
-        std::lock_guard<std::mutex> lock(c->mu);
-        carved = loc.index < loc.chunk->span(loc.span)->carved;
-      }
-      ReportMisuse(carved ? Misuse::kDoubleFree : Misuse::kNeverAllocated, ptr,
-                   c->name, c->id);
+    const uint8_t was =
+        __atomic_exchange_n(&loc.chunk->states(loc.span)[loc.index],
+                            magazine::kObjectReleased, __ATOMIC_RELAXED);
+    if (was != magazine::kObjectHeld) {
+      ReportMisuse(was == magazine::kObjectReleased ? Misuse::kDoubleFree
+                                                    : Misuse::kNeverAllocated,
+                   ptr, c->name, c->id);
     }
   }
   switch (Cache::ReleaseSlow(c->cache, ptr)) {

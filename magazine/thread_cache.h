@@ -64,11 +64,12 @@ extern __thread ClassCache tls_classes[kCachedClasses]
 extern __thread ClassCacheCold tls_cold[kCachedClasses]
     __attribute__((tls_model("initial-exec")));
 
-// Object states (hardened flavour): 1 while the program holds the object, 0
-// otherwise, one byte per object in the chunk's metadata. Relaxed atomics:
-// each byte is its own object's, and only its value matters.
-inline constexpr uint8_t kObjectFree = 0;
-inline constexpr uint8_t kObjectHeld = 1;
+// Object states (hardened flavour), one byte per object in the chunk's
+// metadata. Relaxed atomics: each byte is its own object's, and only its
+// value matters.
+inline constexpr uint8_t kObjectNeverHeld = 0;  // never handed out
+inline constexpr uint8_t kObjectHeld = 1;       // the program holds it
+inline constexpr uint8_t kObjectReleased = 2;   // released since
 
 // The state byte of the object `index` of the span `data` falls in.
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint8_t* StateOf(const ClassCache& c,
@@ -144,11 +145,13 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Release(uint32_t id, void* p,
   // The object below the top; the magazine's null sentinel when empty.
   if (ABSL_PREDICT_FALSE(top[-1] == p)) return slow();
   if constexpr (kStates) {
-    // Atomic, so of two racing releases of one object only one wins.
+    // Held -> released, atomically: of two racing releases one wins, and a
+    // failed exchange changes nothing for the slow path to misread.
     uint8_t* state = StateOf(c, p, data, static_cast<uint64_t>(product >> 64));
-    if (ABSL_PREDICT_FALSE(
-            __atomic_exchange_n(state, kObjectFree, __ATOMIC_RELAXED) !=
-            kObjectHeld)) {
+    uint8_t held = kObjectHeld;
+    if (ABSL_PREDICT_FALSE(!__atomic_compare_exchange_n(
+            state, &held, kObjectReleased, /*weak=*/false, __ATOMIC_RELAXED,
+            __ATOMIC_RELAXED))) {
       return slow();  // not held: the slow path says why
     }
   }
