@@ -1,7 +1,7 @@
-// slabkit's class API against glibc's malloc/free and mimalloc's
-// mi_malloc/mi_free, at the same sizes, in one process (ratios within one
-// run hold on a noisy VM where absolute times drift). mimalloc is loaded with
-// dlopen(RTLD_LOCAL) so it does not replace this process's malloc.
+// slabkit's class API (both flavours) against glibc's malloc/free and
+// mimalloc's mi_malloc/mi_free, at the same sizes, in one process (ratios
+// within one run hold on a noisy VM where absolute times drift). mimalloc is
+// loaded with dlopen(RTLD_LOCAL) so it does not replace this process's malloc.
 //   bazel run -c opt //benchmarks:fast_path_benchmark
 #include <dlfcn.h>
 
@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "allocator/allocator.h"
 #include "benchmark/benchmark.h"
-#include "c_api/slabkit.h"
 
 namespace {
 
@@ -20,7 +20,7 @@ struct Subject {
   void* (*allocate)(const Subject&);
   void (*release)(const Subject&, void*);
   size_t size;
-  slabkit_class cls;
+  slabkit::ClassId cls;
 };
 
 using MallocFn = void* (*)(size_t);
@@ -39,19 +39,36 @@ bool LoadMimalloc() {
   return loaded;
 }
 
-enum Which { kSlabkit, kGlibc, kMimalloc };
+enum Which { kSlabkit, kGlibc, kMimalloc, kSlabkitHardened };
 
 // False when the subject is not available here.
 bool MakeSubject(Which which, size_t size, Subject* s) {
   s->size = size;
   switch (which) {
     case kSlabkit: {
-      slabkit_class_config config = {};
-      config.name = "bench";
-      config.size = size;
-      if (slabkit_class_register(&config, &s->cls) != 0) return false;
-      s->allocate = [](const Subject& x) { return slabkit_allocate(x.cls); };
-      s->release = [](const Subject& x, void* p) { slabkit_release(x.cls, p); };
+      absl::StatusOr<slabkit::ClassId> cls =
+          slabkit::DefaultAllocator().Register({"bench", size});
+      if (!cls.ok()) return false;
+      s->cls = *cls;
+      s->allocate = [](const Subject& x) {
+        return slabkit::DefaultAllocator().Allocate(x.cls);
+      };
+      s->release = [](const Subject& x, void* p) {
+        slabkit::DefaultAllocator().Release(x.cls, p);
+      };
+      return true;
+    }
+    case kSlabkitHardened: {
+      absl::StatusOr<slabkit::ClassId> cls =
+          slabkit::DefaultHardenedAllocator().Register({"bench", size});
+      if (!cls.ok()) return false;
+      s->cls = *cls;
+      s->allocate = [](const Subject& x) {
+        return slabkit::DefaultHardenedAllocator().Allocate(x.cls);
+      };
+      s->release = [](const Subject& x, void* p) {
+        slabkit::DefaultHardenedAllocator().Release(x.cls, p);
+      };
       return true;
     }
     case kGlibc:
@@ -156,7 +173,9 @@ void BM_ProducerConsumer(benchmark::State& state) {
 void Subjects(benchmark::internal::Benchmark* b) {
   b->ArgNames({"alloc", "size"});
   for (int size : {32, 256}) {
-    for (Which which : {kSlabkit, kGlibc, kMimalloc}) b->Args({which, size});
+    for (Which which : {kSlabkit, kSlabkitHardened, kGlibc, kMimalloc}) {
+      b->Args({which, size});
+    }
   }
 }
 

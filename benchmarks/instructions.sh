@@ -9,8 +9,8 @@ set -euo pipefail
 
 size=${1:-32}
 n=${PAIRS:-200000}
-loop=benchmarks/pair_loop
-[ -x "$loop" ] || loop="$(dirname "$0")/pair_loop"
+dir=benchmarks
+[ -x "$dir/pair_loop" ] || dir="$(dirname "$0")"
 command -v valgrind >/dev/null || { echo "valgrind is not installed (tools/setup installs it)" >&2; exit 1; }
 
 libdir=/usr/lib/x86_64-linux-gnu
@@ -21,23 +21,24 @@ peers=(
   "mimalloc malloc/free|$libdir/libmimalloc.so.2"
 )
 
-# count PRELOAD MODE PAIRS: total instructions of one run.
+# count LOOP PRELOAD MODE PAIRS: total instructions of one run.
 count() {
   local out
-  out=$(LD_PRELOAD="$1" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-    "$loop" "$2" "$size" "$3" 2>&1)
+  out=$(LD_PRELOAD="$2" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    "$dir/$1" "$3" "$size" "$4" 2>&1)
   awk '/Collected :/ {print $NF}' <<<"$out"
 }
 
 per_pair() {
   local a b
-  a=$(count "$1" "$2" "$n")
-  b=$(count "$1" "$2" $((2 * n)))
+  a=$(count "$1" "$2" "$3" "$n")
+  b=$(count "$1" "$2" "$3" $((2 * n)))
   awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN {printf "%.1f", (b - a) / n}'
 }
 
 printf '%-24s %s\n' "allocator" "instructions per ${size}-byte pair"
-printf '%-24s %s\n' "slabkit class API" "$(per_pair "" slabkit)"
+printf '%-24s %s\n' "slabkit class API" "$(per_pair pair_loop "" slabkit)"
+printf '%-24s %s\n' "slabkit hardened" "$(per_pair pair_loop_hardened "" slabkit)"
 for peer in "${peers[@]}"; do
   name=${peer%%|*}
   lib=${peer#*|}
@@ -45,5 +46,5 @@ for peer in "${peers[@]}"; do
     printf '%-24s %s\n' "$name" "(not installed)"
     continue
   fi
-  printf '%-24s %s\n' "$name" "$(per_pair "$lib" malloc)"
+  printf '%-24s %s\n' "$name" "$(per_pair pair_loop "$lib" malloc)"
 done
