@@ -1,6 +1,8 @@
 #include "slab/slab_class.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <cstring>
 
 #include "absl/numeric/bits.h"
@@ -8,6 +10,44 @@
 
 namespace slabkit {
 namespace slab {
+namespace {
+
+std::atomic<size_t> guarded_spans{0};
+std::atomic<size_t> budget_override{0};
+
+size_t DefaultGuardedSpanBudget() {
+  static const size_t budget = [] {
+    size_t max_map_count = 65530;  // Linux's default
+    if (FILE* f = fopen("/proc/sys/vm/max_map_count", "re")) {
+      unsigned long value;
+      if (fscanf(f, "%lu", &value) == 1 && value > 0) max_map_count = value;
+      fclose(f);
+    }
+    return max_map_count / 4;
+  }();
+  return budget;
+}
+
+// True when a span may keep its guard.
+bool TakeGuardedSpan() {
+  return guarded_spans.fetch_add(1, std::memory_order_relaxed) <
+         GuardedSpanBudget();
+}
+
+}  // namespace
+
+size_t GuardedSpanBudget() {
+  const size_t forced = budget_override.load(std::memory_order_relaxed);
+  return forced != 0 ? forced : DefaultGuardedSpanBudget();
+}
+
+size_t GuardedSpansOpened() {
+  return guarded_spans.load(std::memory_order_relaxed);
+}
+
+void SetGuardedSpanBudgetForTesting(size_t budget) {
+  budget_override.store(budget, std::memory_order_relaxed);
+}
 
 SlabClass::SlabClass(uint32_t class_id, const char* class_name,
                      const ClassGeometry* geometry, MapperRef mapper)
@@ -91,8 +131,12 @@ bool SlabClass::OpenSpan() {
     chunk = *fresh;
   }
   const size_t index = chunk->spans_opened;
-  if (!mapper_.Commit(chunk->span_data(index), geometry_->span_commit_bytes)
-           .ok()) {
+  // A span over the mapping budget is committed with its guard area, so it
+  // merges with its neighbours (the area is never written: no memory).
+  const size_t commit = geometry_->span_guard_bytes > 0 && !TakeGuardedSpan()
+                            ? geometry_->span_bytes()
+                            : geometry_->span_commit_bytes;
+  if (!mapper_.Commit(chunk->span_data(index), commit).ok()) {
     return false;
   }
   chunk->spans_opened++;

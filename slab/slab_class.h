@@ -15,6 +15,16 @@
 namespace slabkit {
 namespace slab {
 
+// Guarded spans (a layout with span_guards) are separate kernel mappings.
+// Past this many, process-wide, new spans are committed with their guard
+// area, which merges them with their neighbours: safety degrades, the
+// mapping count stays bounded. Default: a quarter of vm.max_map_count.
+size_t GuardedSpanBudget();
+// Guarded spans opened so far.
+size_t GuardedSpansOpened();
+// For tests: sets the budget (0 restores the default).
+void SetGuardedSpanBudgetForTesting(size_t budget);
+
 // Not thread-safe: the owner serializes every call (a lock per class).
 // Memory once given to the class stays with it for the life of the process,
 // which is what makes addresses type-stable.

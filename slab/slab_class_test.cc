@@ -203,6 +203,33 @@ TEST_F(SlabClassTest, EmptySpansAreDecommittedAndReusedFirst) {
   EXPECT_EQ(slab_->DecommitEmptySpans(), 0u);
 }
 
+TEST(SlabClassGuardBudgetTest, PastTheBudgetSpansLoseTheirGuards) {
+  testing::FLAGS_gtest_death_test_style = "threadsafe";
+  MmapMapper mapper;
+  LayoutParams params;
+  params.span_guards = true;
+  const ClassGeometry g = *ComputeGeometry(64, 0, mapper.page_size(), params);
+  ASSERT_GE(g.span_guard_bytes, mapper.page_size());
+  SetGuardedSpanBudgetForTesting(GuardedSpansOpened() + 2);
+  SlabClass slab(NewClassId(), "budget", &g, MapperRef(&mapper));
+  bool recycled;
+  for (size_t i = 0; i < 4 * g.objects_per_span; ++i) {
+    ASSERT_NE(slab.Allocate(&recycled), nullptr);
+  }
+  ChunkHeader* chunk = ChunkOf(slab.Allocate(&recycled));
+  auto guard_of = [&](size_t span) {
+    return reinterpret_cast<volatile char*>(chunk->span_data(span) +
+                                            g.span_commit_bytes);
+  };
+  // The first two spans kept their guards; the next ones were committed
+  // whole, so their guard areas read (as zeros) instead of faulting.
+  EXPECT_DEATH(*guard_of(0), "");
+  EXPECT_DEATH(*guard_of(1), "");
+  EXPECT_EQ(*guard_of(2), 0);
+  EXPECT_EQ(*guard_of(3), 0);
+  SetGuardedSpanBudgetForTesting(0);
+}
+
 TEST(SlabClassFixedRegionTest, WorksFromACallerBufferWithoutTheOs) {
   constexpr size_t kBytes = 3 * kChunkSize;
   // Chunks stay registered to their class for the life of the process, so
