@@ -39,6 +39,7 @@
 #include "allocator/class_config.h"
 #include "allocator/policies.h"
 #include "guard/report.h"
+#include "guard/sampled.h"
 #include "magazine/magazine_cache.h"
 #include "mapper/mapper.h"
 #include "mapper/registry.h"
@@ -147,7 +148,13 @@ class SlabAllocator {
     mutable std::mutex mu;
     slab::SlabClass slab ABSL_GUARDED_BY(mu);
     typename Stats::PerClass stats ABSL_GUARDED_BY(mu);
+    // Hardened flavour: the class's guarded slots, made on first sample.
+    std::atomic<guard::GuardedPool*> guarded{nullptr};
   };
+
+  // A sampled allocation from the class's guarded slots (made on first
+  // use), or nullptr to allocate normally.
+  void* AllocateGuarded(ClassState* c);
 
   // The depot's way to the slab: a batch under one lock.
   static size_t Fill(void* context, void** out, size_t n);
@@ -223,6 +230,11 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
     errno = EINVAL;
     return nullptr;
   }
+  if constexpr (kStates) {
+    if (guard::ConsumeSample()) {
+      if (void* p = AllocateGuarded(c)) return p;
+    }
+  }
   const magazine::AllocateResult cached = Cache::AllocateSlow(c->cache);
   if (cached.cached) {
     if (cached.object == nullptr) errno = ENOMEM;
@@ -256,9 +268,11 @@ slab::Location SlabAllocator<Config>::Validate(const ClassState* c, ClassId cls,
     if (loc.class_id == 0) {
       ReportMisuse(Misuse::kUnmanaged, ptr, c->name, c->id);
     }
-    ReportMisuse(Misuse::kWrongClass, ptr, c->name, c->id,
-                 loc.chunk->class_name, loc.class_id);
+    const char* owner = loc.guarded ? guard::GuardedPool::Of(ptr)->class_name()
+                                    : loc.chunk->class_name;
+    ReportMisuse(Misuse::kWrongClass, ptr, c->name, c->id, owner, loc.class_id);
   }
+  if (loc.guarded) return loc;  // a sampled object: its pool checks the rest
   if (ABSL_PREDICT_FALSE(!loc.object_start)) {
     ReportMisuse(Misuse::kInterior, ptr, c->name, c->id);
   }
@@ -270,6 +284,16 @@ void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
   if (ptr == nullptr) return;
   ClassState* c = Find(cls);
   const slab::Location loc = Validate(c, cls, ptr);
+  if (loc.guarded) {
+    switch (guard::GuardedPool::Of(ptr)->Release(ptr)) {
+      case guard::GuardedPool::ReleaseResult::kOk:
+        return;
+      case guard::GuardedPool::ReleaseResult::kInterior:
+        ReportMisuse(Misuse::kInterior, ptr, c->name, c->id);
+      case guard::GuardedPool::ReleaseResult::kDoubleFree:
+        ReportMisuse(Misuse::kDoubleFree, ptr, c->name, c->id);
+    }
+  }
   if constexpr (kStates) {
     const uint8_t was =
         __atomic_exchange_n(&loc.chunk->states(loc.span)[loc.index],
@@ -302,6 +326,22 @@ void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
     case slab::SlabClass::ReleaseResult::kNeverAllocated:
       ReportMisuse(Misuse::kNeverAllocated, ptr, c->name, c->id);
   }
+}
+
+template <typename Config>
+void* SlabAllocator<Config>::AllocateGuarded(ClassState* c) {
+  guard::GuardedPool* pool = c->guarded.load(std::memory_order_acquire);
+  if (pool == nullptr) {
+    std::lock_guard<std::mutex> lock(c->mu);
+    pool = c->guarded.load(std::memory_order_relaxed);
+    if (pool == nullptr) {
+      pool = guard::GuardedPool::Create(
+          {c->id, c->name, c->size, c->geometry.alignment, c->mapper}, &arena_);
+      if (pool == nullptr) return nullptr;  // tried again on a later sample
+      c->guarded.store(pool, std::memory_order_release);
+    }
+  }
+  return pool->Allocate();
 }
 
 template <typename Config>

@@ -13,6 +13,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
+#include "guard/sampled.h"
 #include "magazine/depot.h"
 #include "magazine/magazine.h"
 #include "slab/chunk.h"
@@ -88,9 +89,14 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint8_t* StateOf(const ClassCache& c,
 // also keeps each object's state.
 
 // An object from this thread's magazine for class `id`, else slow().
-template <bool kStates, typename Slow>
+// kSample: count the allocation towards the next guarded sample (hardened
+// flavour), which the slow path then serves.
+template <bool kStates, bool kSample = kStates, typename Slow>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow) {
   if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return slow();
+  if constexpr (kSample) {
+    if (ABSL_PREDICT_FALSE(guard::SampleTick())) return slow();
+  }
   ClassCache& c = tls_classes[id];
   void** top = c.top;
   if (ABSL_PREDICT_FALSE(top == c.base)) return slow();  // empty, or unset
@@ -159,10 +165,12 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Release(uint32_t id, void* p,
   c.top = top + 1;
 }
 
-// The fast paths as tests, for callers that continue differently.
+// The fast paths as tests, for callers that continue differently (the slow
+// paths among them, so this one does not count towards sampling).
 template <bool kStates = false>
 inline void* TryAllocate(uint32_t id) {
-  return Allocate<kStates>(id, [] { return static_cast<void*>(nullptr); });
+  return Allocate<kStates, false>(id,
+                                  [] { return static_cast<void*>(nullptr); });
 }
 template <bool kStates = false>
 inline bool TryRelease(uint32_t id, void* p) {

@@ -144,6 +144,7 @@ struct Location {
   size_t span = 0;            // span index, when object_start
   size_t index = 0;           // object index in the span, when object_start
   bool object_start = false;  // the first byte of an object slot
+  bool guarded = false;       // in a chunk of guarded slots (no header)
 };
 
 // Classifies any address. Wait-free; reads only immutable chunk fields.
@@ -151,6 +152,11 @@ inline Location Locate(const void* p) {
   Location loc;
   loc.class_id = LookupClass(p);
   if (loc.class_id == 0) return loc;
+  if (loc.class_id & kGuardedChunk) {
+    loc.class_id &= ~kGuardedChunk;
+    loc.guarded = true;
+    return loc;
+  }
   loc.chunk = ChunkOf(p);
   const ClassGeometry& g = *loc.chunk->geometry;
   const size_t offset =

@@ -25,14 +25,15 @@ uint32_t NewClassId() {
   return id;
 }
 
-absl::Status RegisterChunk(void* chunk, uint32_t class_id) {
+absl::Status RegisterChunk(void* chunk, uint32_t class_id, bool guarded) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(chunk);
   if ((a >> kAddressBits) != 0 || a % kChunkSize != 0 || class_id == 0 ||
       class_id >= kMaxClasses) {
     return CodeStatus(absl::StatusCode::kInvalidArgument);
   }
   page_map_internal::class_of[a >> kChunkShift].store(
-      static_cast<uint16_t>(class_id), std::memory_order_release);
+      static_cast<uint16_t>(class_id | (guarded ? kGuardedChunk : 0)),
+      std::memory_order_release);
   return absl::OkStatus();
 }
 

@@ -25,6 +25,12 @@ inline constexpr int kAddressBits = 47;
 // Class ids run from 1 to kMaxClasses - 1; 0 means "no class".
 inline constexpr uint32_t kMaxClasses = 4096;
 
+// Set in a page-map entry (with the class id) for a chunk of guarded slots
+// (guard/sampled.h) rather than a slab chunk: such a chunk has no
+// ChunkHeader, and a fast path comparing the entry with a class id falls to
+// its slow path.
+inline constexpr uint32_t kGuardedChunk = 0x8000;
+
 // A new process-wide class id, never handed out before; 0 when all are used.
 uint32_t NewClassId();
 
@@ -53,7 +59,8 @@ inline uint32_t LookupClass(
 // Any header the chunk carries must be written before this call: a thread
 // that sees the id also sees the header. InvalidArgument for a misaligned
 // chunk, an address at or above 2^kAddressBits, or id 0.
-absl::Status RegisterChunk(void* chunk, uint32_t class_id);
+absl::Status RegisterChunk(void* chunk, uint32_t class_id,
+                           bool guarded = false);
 
 // Forgets a chunk recorded by RegisterChunk.
 void UnregisterChunk(void* chunk);

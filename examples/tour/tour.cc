@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "allocator/allocator.h"
 #include "c_api/slabkit.h"
+#include "guard/sampled.h"
 
 namespace {
 
@@ -146,6 +147,16 @@ int main() {
   });
   ExpectAbort("releases a pointer into its middle", [&] {
     DefaultAllocator().Release(node, static_cast<char*>(victim) + 8);
+  });
+
+  Step("The hardened flavour samples objects into guarded pages");
+  ExpectAbort("uses a sampled object after releasing it", [] {
+    slabkit::guard::SetSampleRate(1);  // sample every allocation
+    slabkit::HardenedAllocator& hardened = slabkit::DefaultHardenedAllocator();
+    const ClassId session = *hardened.Register({"session", 40});
+    volatile char* p = static_cast<char*>(hardened.Allocate(session));
+    hardened.Release(session, const_cast<char*>(p));
+    return p[0];  // faults: the page is in quarantine
   });
 
   Step("Per-thread magazines: another thread allocates, this one releases");

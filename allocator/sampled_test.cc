@@ -1,0 +1,93 @@
+// Sampled guarded allocations through the hardened allocator: what faults,
+// and what the report says.
+#include <cstring>
+#include <thread>
+
+#include "allocator/allocator.h"
+#include "gtest/gtest.h"
+#include "guard/sampled.h"
+
+namespace slabkit {
+namespace {
+
+class SampledTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    testing::FLAGS_gtest_death_test_style = "threadsafe";
+    guard::SetSampleRate(1);  // every allocation on this thread
+  }
+  void TearDown() override { guard::SetSampleRate(guard::kDefaultSampleRate); }
+
+  ClassId Register(absl::string_view name, size_t size) {
+    absl::StatusOr<ClassId> cls = DefaultHardenedAllocator().Register({name, size});
+    EXPECT_TRUE(cls.ok());
+    return *cls;
+  }
+};
+
+// Not inlined, so that it shows in the allocation stack.
+__attribute__((noinline)) char* AllocateSampledRecord(ClassId cls) {
+  return static_cast<char*>(DefaultHardenedAllocator().Allocate(cls));
+}
+
+TEST_F(SampledTest, SampledObjectsBelongToTheirClassAndWork) {
+  const ClassId cls = Register("record", 48);
+  char* p = AllocateSampledRecord(cls);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(p + 48) % 4096, 0u)
+      << "placed against a guard page";
+  EXPECT_EQ(slab::Locate(p).class_id, cls.value) << "type stability";
+  memset(p, 7, 48);
+  DefaultHardenedAllocator().Release(cls, p);
+}
+
+TEST_F(SampledTest, UseAfterFreeFaultsWithBothStacks) {
+  const ClassId cls = Register("record", 48);
+  char* p = AllocateSampledRecord(cls);
+  DefaultHardenedAllocator().Release(cls, p);
+  EXPECT_DEATH(
+      { [[maybe_unused]] volatile char c = p[0]; },
+      "use after free: address 0x[0-9a-f]+, class \"record\".*sampled object "
+      "0x[0-9a-f]+ of 48 bytes\nslabkit:   allocated at:\n(.*\n)*slabkit:   "
+      "released at:");
+}
+
+TEST_F(SampledTest, TheAllocationStackNamesTheAllocatingFunction) {
+  const ClassId cls = Register("record", 48);
+  char* p = AllocateSampledRecord(cls);
+  DefaultHardenedAllocator().Release(cls, p);
+  EXPECT_DEATH({ [[maybe_unused]] volatile char c = p[0]; },
+               "AllocateSampledRecord");
+}
+
+TEST_F(SampledTest, OverflowIntoTheGuardFaults) {
+  const ClassId cls = Register("record", 48);
+  char* p = AllocateSampledRecord(cls);
+  EXPECT_DEATH({ p[48] = 1; }, "buffer overflow: .*class \"record\"");
+}
+
+TEST_F(SampledTest, MisusedReleasesOfSampledObjectsAreDiagnosed) {
+  const ClassId cls = Register("record", 48);
+  const ClassId other = Register("other", 48);
+  char* p = AllocateSampledRecord(cls);
+  EXPECT_DEATH(DefaultHardenedAllocator().Release(cls, p + 8),
+               "interior pointer: .*\"record\"");
+  EXPECT_DEATH(DefaultHardenedAllocator().Release(other, p),
+               "wrong class: .*\"other\".*belongs to class \"record\"");
+  DefaultHardenedAllocator().Release(cls, p);
+  EXPECT_DEATH(DefaultHardenedAllocator().Release(cls, p), "double free");
+}
+
+TEST_F(SampledTest, WhenSlotsRunOutAllocationGoesOnNormally) {
+  const ClassId cls = Register("many", 2000);
+  std::vector<void*> objects;
+  for (int i = 0; i < 3000; ++i) {
+    void* p = DefaultHardenedAllocator().Allocate(cls);
+    ASSERT_NE(p, nullptr) << i;
+    objects.push_back(p);
+  }
+  for (void* p : objects) DefaultHardenedAllocator().Release(cls, p);
+}
+
+}  // namespace
+}  // namespace slabkit

@@ -1,0 +1,296 @@
+#include "guard/sampled.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "absl/debugging/stacktrace.h"
+#include "absl/debugging/symbolize.h"
+#include "absl/strings/str_format.h"
+#include "slab/page_map.h"
+
+namespace slabkit {
+namespace guard {
+
+__thread int64_t tls_sample_countdown
+    __attribute__((tls_model("initial-exec")));
+
+namespace {
+
+std::atomic<uint32_t> sample_rate{kDefaultSampleRate};
+__thread uint64_t tls_rng __attribute__((tls_model("initial-exec")));
+__thread bool tls_counting __attribute__((tls_model("initial-exec")));
+
+// A gap uniform in [1, 2 * rate]: mean `rate`, and no pattern a program could
+// fall into step with. With sampling off, the rate is looked at again after
+// a long while.
+int64_t NextGap() {
+  const uint32_t rate = sample_rate.load(std::memory_order_relaxed);
+  if (rate == 0) return int64_t{1} << 20;
+  if (tls_rng == 0) {
+    tls_rng = reinterpret_cast<uintptr_t>(&tls_rng) * 0x9E3779B97F4A7C15u | 1;
+  }
+  tls_rng ^= tls_rng << 13;
+  tls_rng ^= tls_rng >> 7;
+  tls_rng ^= tls_rng << 17;
+  return 1 + static_cast<int64_t>(tls_rng % (2 * uint64_t{rate}));
+}
+
+// The first page of a pool's chunk: what the fault handler finds by masking.
+struct ChunkHeader {
+  static constexpr uint64_t kMagic = 0x534c4142475244;  // "SLABGRD"
+  uint64_t magic;
+  GuardedPool* pool;
+};
+
+size_t RoundUp(size_t x, size_t multiple) {
+  return (x + multiple - 1) / multiple * multiple;
+}
+
+struct sigaction previous_segv;
+struct sigaction previous_bus;
+
+void OnFault(int sig, siginfo_t* info, void* ucontext) {
+  const void* addr = info->si_addr;
+  if (slab::LookupClass(addr, std::memory_order_relaxed) &
+      slab::kGuardedChunk) {
+    if (GuardedPool* pool = GuardedPool::Of(addr)) {
+      pool->ReportFault(addr);
+      abort();
+    }
+  }
+  // Not ours: put back whoever handled it before and return; the access
+  // faults again, under them.
+  sigaction(sig, sig == SIGSEGV ? &previous_segv : &previous_bus, nullptr);
+}
+
+void InstallFaultHandler() {
+  struct sigaction action;
+  memset(&action, 0, sizeof(action));
+  action.sa_sigaction = &OnFault;
+  action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGSEGV, &action, &previous_segv);
+  sigaction(SIGBUS, &action, &previous_bus);
+}
+
+void Write(const char* text, size_t n) {
+  for (size_t off = 0; off < n;) {
+    const ssize_t w = write(STDERR_FILENO, text + off, n - off);
+    if (w <= 0) return;
+    off += static_cast<size_t>(w);
+  }
+}
+
+void WriteStack(const char* what, void* const* frames, int depth) {
+  char line[512];
+  int n = absl::SNPrintF(line, sizeof(line), "slabkit:   %s at:\n", what);
+  Write(line, static_cast<size_t>(n));
+  for (int i = 0; i < depth; ++i) {
+    char symbol[256];
+    if (!absl::Symbolize(frames[i], symbol, sizeof(symbol))) {
+      strcpy(symbol, "?");
+    }
+    n = absl::SNPrintF(line, sizeof(line), "slabkit:     #%d %p %s\n", i,
+                       frames[i], symbol);
+    if (n > 0) Write(line, std::min<size_t>(n, sizeof(line) - 1));
+  }
+}
+
+}  // namespace
+
+void SetSampleRate(uint32_t every_n) {
+  sample_rate.store(every_n, std::memory_order_relaxed);
+  // The calling thread's next allocation starts the new rate.
+  tls_counting = true;
+  tls_sample_countdown = 0;
+}
+
+uint32_t SampleRate() { return sample_rate.load(std::memory_order_relaxed); }
+
+bool ConsumeSample() {
+  if (tls_sample_countdown > 0) return false;
+  // A zero countdown on a thread's first allocation only starts counting.
+  const bool due = tls_counting && SampleRate() != 0;
+  tls_counting = true;
+  tls_sample_countdown = NextGap();
+  return due;
+}
+
+GuardedPool::GuardedPool(const SampledClass& cls, char* chunk, Slot* slots,
+                         uint16_t* free_list, uint16_t* quarantine,
+                         size_t num_slots, size_t data_bytes)
+    : cls_(cls),
+      chunk_(chunk),
+      first_slot_(chunk + 2 * cls.mapper.page_size()),
+      data_bytes_(data_bytes),
+      stride_(data_bytes + cls.mapper.page_size()),
+      object_offset_(data_bytes - RoundUp(cls.size, cls.alignment)),
+      num_slots_(num_slots),
+      slots_(slots),
+      free_(free_list),
+      free_count_(num_slots),
+      quarantine_(quarantine),
+      quarantine_capacity_(
+          std::max<size_t>(1, std::min<size_t>(64, num_slots / 2))) {
+  // Lowest slots first.
+  for (size_t i = 0; i < num_slots; ++i) {
+    free_[i] = static_cast<uint16_t>(num_slots - 1 - i);
+  }
+}
+
+GuardedPool* GuardedPool::Create(const SampledClass& cls,
+                                 slab::MetadataArena* arena) {
+  const size_t page = cls.mapper.page_size();
+  const size_t data_bytes = RoundUp(RoundUp(cls.size, cls.alignment), page);
+  const size_t stride = data_bytes + page;
+  // The header page, a guard, then the slots.
+  const size_t num_slots =
+      std::min<size_t>((slab::kChunkSize - 2 * page) / stride, 65535);
+  if (num_slots == 0) return nullptr;
+  auto* slots = static_cast<Slot*>(
+      arena->Allocate(num_slots * sizeof(Slot), alignof(Slot)));
+  auto* free_list = static_cast<uint16_t*>(
+      arena->Allocate(num_slots * sizeof(uint16_t), alignof(uint16_t)));
+  auto* quarantine = static_cast<uint16_t*>(
+      arena->Allocate(num_slots * sizeof(uint16_t), alignof(uint16_t)));
+  void* memory = arena->Allocate(sizeof(GuardedPool), alignof(GuardedPool));
+  if (slots == nullptr || free_list == nullptr || quarantine == nullptr ||
+      memory == nullptr) {
+    return nullptr;  // the arena's memory is not given back, like any record
+  }
+  absl::StatusOr<void*> chunk =
+      cls.mapper.Reserve(slab::kChunkSize, slab::kChunkSize);
+  if (!chunk.ok()) return nullptr;
+  char* base = static_cast<char*>(*chunk);
+  if (!cls.mapper.Commit(base, page).ok()) {
+    (void)cls.mapper.Release(base, slab::kChunkSize);
+    return nullptr;
+  }
+  auto* pool = new (memory) GuardedPool(cls, base, slots, free_list, quarantine,
+                                        num_slots, data_bytes);
+  *reinterpret_cast<ChunkHeader*>(base) =
+      ChunkHeader{ChunkHeader::kMagic, pool};
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, InstallFaultHandler);
+  if (!slab::RegisterChunk(base, cls.id, /*guarded=*/true).ok()) {
+    (void)cls.mapper.Release(base, slab::kChunkSize);
+    return nullptr;
+  }
+  return pool;
+}
+
+GuardedPool* GuardedPool::Of(const void* p) {
+  const auto* header = reinterpret_cast<const ChunkHeader*>(
+      reinterpret_cast<uintptr_t>(p) & ~(slab::kChunkSize - 1));
+  return header->magic == ChunkHeader::kMagic ? header->pool : nullptr;
+}
+
+size_t GuardedPool::SlotIndex(const void* addr) const {
+  const char* a = static_cast<const char*>(addr);
+  if (a < first_slot_) return num_slots_;
+  return static_cast<size_t>(a - first_slot_) / stride_;
+}
+
+void* GuardedPool::Allocate() {
+  size_t index;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_count_ == 0) {
+      if (quarantine_count_ == 0) return nullptr;
+      // Every slot is live or quarantined: cut the quarantine short.
+      free_[free_count_++] = quarantine_[quarantine_head_];
+      quarantine_head_ = (quarantine_head_ + 1) % quarantine_capacity_;
+      quarantine_count_--;
+    }
+    index = free_[--free_count_];
+  }
+  if (!cls_.mapper.Commit(SlotBase(index), data_bytes_).ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_[free_count_++] = static_cast<uint16_t>(index);
+    return nullptr;
+  }
+  Slot& slot = slots_[index];
+  slot.alloc_depth = static_cast<uint8_t>(
+      absl::GetStackTrace(slot.alloc_stack, kStackDepth, 1));
+  slot.release_depth = 0;
+  slot.state.store(kHeld, std::memory_order_release);
+  return ObjectOf(index);
+}
+
+GuardedPool::ReleaseResult GuardedPool::Release(void* p) {
+  const size_t index = SlotIndex(p);
+  if (index >= num_slots_ || p != ObjectOf(index)) {
+    return ReleaseResult::kInterior;
+  }
+  Slot& slot = slots_[index];
+  uint8_t held = kHeld;
+  if (!slot.state.compare_exchange_strong(held, kQuarantined,
+                                          std::memory_order_acq_rel)) {
+    return ReleaseResult::kDoubleFree;
+  }
+  slot.release_depth = static_cast<uint8_t>(
+      absl::GetStackTrace(slot.release_stack, kStackDepth, 1));
+  // Give the pages back and make them inaccessible: a use after release
+  // faults. (Failures leave the slot readable; it is still quarantined.)
+  (void)cls_.mapper.Decommit(SlotBase(index), data_bytes_);
+  (void)cls_.mapper.Protect(SlotBase(index), data_bytes_);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (quarantine_count_ == quarantine_capacity_) {
+    // The oldest leaves quarantine; its pages stay inaccessible until reuse.
+    free_[free_count_++] = quarantine_[quarantine_head_];
+    quarantine_head_ = (quarantine_head_ + 1) % quarantine_capacity_;
+    quarantine_count_--;
+  }
+  quarantine_[(quarantine_head_ + quarantine_count_) % quarantine_capacity_] =
+      static_cast<uint16_t>(index);
+  quarantine_count_++;
+  return ReleaseResult::kOk;
+}
+
+size_t GuardedPool::live() const {
+  size_t n = 0;
+  for (size_t i = 0; i < num_slots_; ++i) {
+    n += slots_[i].state.load(std::memory_order_relaxed) == kHeld;
+  }
+  return n;
+}
+
+void GuardedPool::ReportFault(const void* addr) const {
+  const size_t index = SlotIndex(addr);
+  const char* kind = "invalid access to a guarded page";
+  const Slot* slot = nullptr;
+  const char* object = nullptr;
+  if (index < num_slots_) {
+    slot = &slots_[index];
+    object = ObjectOf(index);
+    const char* a = static_cast<const char*>(addr);
+    if (a >= SlotBase(index) + data_bytes_) {
+      kind = "buffer overflow";  // into the guard after the object
+    } else if (slot->state.load(std::memory_order_relaxed) == kQuarantined) {
+      kind = "use after free";
+    }
+  }
+  char line[512];
+  const int n = absl::SNPrintF(
+      line, sizeof(line),
+      "slabkit: %s: address %p, class \"%s\" (id %u); sampled object %p of "
+      "%u bytes\n",
+      kind, addr, cls_.name, cls_.id, static_cast<const void*>(object),
+      cls_.size);
+  Write(line, std::min<size_t>(static_cast<size_t>(n), sizeof(line) - 1));
+  if (slot != nullptr) {
+    WriteStack("allocated", slot->alloc_stack, slot->alloc_depth);
+    if (slot->release_depth > 0) {
+      WriteStack("released", slot->release_stack, slot->release_depth);
+    }
+  }
+}
+
+}  // namespace guard
+}  // namespace slabkit

@@ -1,0 +1,122 @@
+// Sampled guarded allocations (after Slitter's author's "sampling eFence",
+// and GWP-ASan): in the hardened flavour, about one allocation in N is served
+// from a slot of its own, at the end of its page(s) against a guard page.
+// On release the slot's pages are made inaccessible and kept in quarantine
+// for a while. An overflow off the end of such an object, an underflow
+// before it, or a use after it is released then faults, and a SIGSEGV
+// handler reports the kind, the address, the class, and where the object
+// was allocated and released.
+//
+// Sampled objects are still their class's memory (the slots belong to a
+// chunk of that class), so type stability holds; but a quarantined object is
+// not readable, which is the point.
+#ifndef SLABKIT_GUARD_SAMPLED_H_
+#define SLABKIT_GUARD_SAMPLED_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+
+#include "absl/base/thread_annotations.h"
+#include "mapper/mapper.h"
+#include "slab/metadata_arena.h"
+
+namespace slabkit {
+namespace guard {
+
+// About one allocation in this many is sampled, per thread (the gaps are
+// random, with this mean). 0 turns sampling off.
+inline constexpr uint32_t kDefaultSampleRate = 1000;
+void SetSampleRate(uint32_t every_n);
+uint32_t SampleRate();
+
+// Per-thread countdown to the next sample, decremented on the hardened
+// allocation fast path, which takes its slow path when it reaches zero (a
+// zero-initialized countdown sends the first allocation there too).
+extern __thread int64_t tls_sample_countdown
+    __attribute__((tls_model("initial-exec")));
+inline bool SampleTick() { return --tls_sample_countdown <= 0; }
+
+// On the slow path: true when this allocation is to be sampled. Restarts the
+// countdown either way.
+bool ConsumeSample();
+
+// What a pool needs to know of its class.
+struct SampledClass {
+  uint32_t id;
+  const char* name;  // lives as long as the class
+  size_t size;       // bytes the program asked for
+  size_t alignment;
+  MapperRef mapper;  // the class's
+};
+
+// One class's guarded slots: a 4 MiB chunk of the class's mapper, holding
+// several hundred slots. Thread-safe.
+class GuardedPool {
+ public:
+  // A pool for `cls`, its records in `arena`; nullptr when memory cannot
+  // be had. Installs the fault handler on first use.
+  static GuardedPool* Create(const SampledClass& cls,
+                             slab::MetadataArena* arena);
+
+  // A guarded object (zero-filled), or nullptr when no slot is free: the
+  // caller allocates normally then.
+  void* Allocate();
+
+  enum class ReleaseResult { kOk, kInterior, kDoubleFree };
+  // Puts p's slot in quarantine. On an error result nothing changes.
+  ReleaseResult Release(void* p);
+
+  const char* class_name() const { return cls_.name; }
+
+  // For tests: slots, and slots holding a live object.
+  size_t slots() const { return num_slots_; }
+  size_t live() const;
+
+  // The pool whose chunk holds `p`, which the page map marked guarded.
+  static GuardedPool* Of(const void* p);
+
+  // Describes a fault at `addr` in this pool's chunk on stderr.
+  void ReportFault(const void* addr) const;
+
+ private:
+  static constexpr int kStackDepth = 12;
+  static constexpr uint8_t kFree = 0, kHeld = 1, kQuarantined = 2;
+  struct Slot {
+    std::atomic<uint8_t> state;
+    uint8_t alloc_depth;
+    uint8_t release_depth;
+    void* alloc_stack[kStackDepth];
+    void* release_stack[kStackDepth];
+  };
+
+  GuardedPool(const SampledClass& cls, char* chunk, Slot* slots,
+              uint16_t* free_list, uint16_t* quarantine, size_t num_slots,
+              size_t data_bytes);
+  char* SlotBase(size_t i) const { return first_slot_ + i * stride_; }
+  char* ObjectOf(size_t i) const { return SlotBase(i) + object_offset_; }
+  // The slot whose pages (or guard) hold `addr`.
+  size_t SlotIndex(const void* addr) const;
+
+  const SampledClass cls_;
+  char* const chunk_;
+  char* const first_slot_;
+  const size_t data_bytes_;     // committed pages per slot
+  const size_t stride_;         // data_bytes_ + a guard page
+  const size_t object_offset_;  // the object ends where the guard begins
+  const size_t num_slots_;
+  Slot* const slots_;
+  mutable std::mutex mu_;
+  uint16_t* const free_ ABSL_GUARDED_BY(mu_);
+  size_t free_count_ ABSL_GUARDED_BY(mu_);
+  uint16_t* const quarantine_ ABSL_GUARDED_BY(mu_);  // a ring, oldest first
+  size_t quarantine_head_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t quarantine_count_ ABSL_GUARDED_BY(mu_) = 0;
+  const size_t quarantine_capacity_;
+};
+
+}  // namespace guard
+}  // namespace slabkit
+
+#endif  // SLABKIT_GUARD_SAMPLED_H_
