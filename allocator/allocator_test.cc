@@ -10,6 +10,7 @@
 
 #include "gtest/gtest.h"
 #include "guard/layout.h"
+#include "guard/sampled.h"
 #include "mapper/fault_injecting_mapper.h"
 #include "mapper/fixed_region_mapper.h"
 #include "mapper/mmap_mapper.h"
@@ -33,6 +34,12 @@ using Hardened =
 template <typename F>
 class AllocatorTest : public testing::Test {
  protected:
+  // Sampling would make the hardened flavour's behaviour vary from run to
+  // run (a sampled object is unreadable once released); sampled_test
+  // covers it.
+  void SetUp() override { guard::SetSampleRate(0); }
+  void TearDown() override { guard::SetSampleRate(guard::kDefaultSampleRate); }
+
   using TestAllocator =
       SlabAllocator<Compose<FaultMapper, CountingStats, typename F::Cache,
                             typename F::Layout>>;
@@ -326,6 +333,7 @@ template <typename F>
 class AllocatorDeathTest : public AllocatorTest<F> {
  protected:
   void SetUp() override {
+    AllocatorTest<F>::SetUp();
     testing::FLAGS_gtest_death_test_style = "threadsafe";
   }
 };

@@ -1,11 +1,12 @@
 // Sampled guarded allocations through the hardened allocator: what faults,
 // and what the report says.
+#include "guard/sampled.h"
+
 #include <cstring>
 #include <thread>
 
 #include "allocator/allocator.h"
 #include "gtest/gtest.h"
-#include "guard/sampled.h"
 
 namespace slabkit {
 namespace {
@@ -19,7 +20,8 @@ class SampledTest : public testing::Test {
   void TearDown() override { guard::SetSampleRate(guard::kDefaultSampleRate); }
 
   ClassId Register(absl::string_view name, size_t size) {
-    absl::StatusOr<ClassId> cls = DefaultHardenedAllocator().Register({name, size});
+    absl::StatusOr<ClassId> cls =
+        DefaultHardenedAllocator().Register({name, size});
     EXPECT_TRUE(cls.ok());
     return *cls;
   }

@@ -14,6 +14,7 @@
 
 #include "allocator/allocator.h"
 #include "gtest/gtest.h"
+#include "guard/sampled.h"
 
 namespace slabkit {
 namespace {
@@ -24,13 +25,28 @@ struct Object {
   uint64_t token;
 };
 
+// Both flavours; the hardened one samples heavily, so guarded objects mix
+// with cached ones across threads.
+struct Fast {
+  static Allocator& Get() { return DefaultAllocator(); }
+  static constexpr uint32_t kSampleRate = 0;
+};
+struct HardenedSampling {
+  static HardenedAllocator& Get() { return DefaultHardenedAllocator(); }
+  static constexpr uint32_t kSampleRate = 50;
+};
+
+template <typename F>
 class StressTest : public testing::Test {
  protected:
+  void TearDown() override { guard::SetSampleRate(guard::kDefaultSampleRate); }
+
   static constexpr size_t kSizes[] = {24, 64, 500};
 
   void SetUp() override {
+    guard::SetSampleRate(F::kSampleRate);
     for (size_t i = 0; i < 3; ++i) {
-      absl::StatusOr<ClassId> cls = DefaultAllocator().Register(
+      absl::StatusOr<ClassId> cls = F::Get().Register(
           {"stress", kSizes[i], 8, /*zero_init=*/i == 1,
            /*mapper=*/{}, /*magazine_capacity=*/i == 2 ? 8u : 0u,
            /*depot_magazines=*/i == 0 ? 2u : 0u});
@@ -43,8 +59,7 @@ class StressTest : public testing::Test {
   static size_t Words(int shape) { return kSizes[shape] / 8; }
 
   Object Allocate(int shape) {
-    auto* p =
-        static_cast<uint64_t*>(DefaultAllocator().Allocate(classes_[shape]));
+    auto* p = static_cast<uint64_t*>(F::Get().Allocate(classes_[shape]));
     EXPECT_NE(p, nullptr);
     if (shape == 1) {
       for (size_t i = 0; i < Words(shape); ++i) EXPECT_EQ(p[i], 0u);
@@ -66,7 +81,7 @@ class StressTest : public testing::Test {
       std::lock_guard<std::mutex> lock(live_mu_);
       ASSERT_EQ(live_.erase(o.p), 1u);
     }
-    DefaultAllocator().Release(classes_[o.shape], o.p);
+    F::Get().Release(classes_[o.shape], o.p);
   }
 
   // Moves objects between threads.
@@ -115,11 +130,14 @@ class StressTest : public testing::Test {
   std::vector<Object> pool_;
 };
 
-TEST_F(StressTest, ThreadsChurnAndEveryObjectIsAccountedFor) {
+using Flavours = testing::Types<Fast, HardenedSampling>;
+TYPED_TEST_SUITE(StressTest, Flavours);
+
+TYPED_TEST(StressTest, ThreadsChurnAndEveryObjectIsAccountedFor) {
   // Long-lived threads releasing each other's objects.
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([this, t] { Work(1000 + t, 50000); });
+    threads.emplace_back([this, t] { this->Work(1000 + t, 50000); });
   }
   for (std::thread& t : threads) t.join();
   threads.clear();
@@ -130,7 +148,7 @@ TEST_F(StressTest, ThreadsChurnAndEveryObjectIsAccountedFor) {
     for (int t = 0; t < 4; ++t) {
       const int n = wave * 4 + t;
       threads.emplace_back([this, n] {
-        if (n % 4 != 3) Work(n, 50);
+        if (n % 4 != 3) this->Work(n, 50);
       });
     }
     for (std::thread& t : threads) t.join();
@@ -138,13 +156,13 @@ TEST_F(StressTest, ThreadsChurnAndEveryObjectIsAccountedFor) {
   }
 
   Object o;
-  while (TakeShared(&o)) Release(o);
-  EXPECT_TRUE(live_.empty());
+  while (this->TakeShared(&o)) this->Release(o);
+  EXPECT_TRUE(this->live_.empty());
   // Exited threads left their magazines in the depots; this thread's and the
   // depots' go back to the slab now. Then nothing may be missing.
-  DefaultAllocator().ReleaseIdleMemory();
-  for (ClassId cls : classes_) {
-    const ClassStats s = *DefaultAllocator().GetStats(cls);
+  TypeParam::Get().ReleaseIdleMemory();
+  for (ClassId cls : this->classes_) {
+    const ClassStats s = *TypeParam::Get().GetStats(cls);
     EXPECT_EQ(s.live, 0u) << "objects lost, class of " << s.object_size;
     EXPECT_EQ(s.allocations, s.releases);
     EXPECT_EQ(s.depot_objects, 0u);

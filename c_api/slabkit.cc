@@ -7,6 +7,7 @@
 #include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "allocator/allocator.h"
+#include "guard/sampled.h"
 
 namespace {
 
@@ -103,6 +104,14 @@ void slabkit_release(slabkit_class cls, void* ptr) {
 size_t slabkit_release_idle_memory(void) { return CApi().ReleaseIdleMemory(); }
 
 void slabkit_flush_thread_cache(void) { slabkit::FlushThreadCache(); }
+
+void slabkit_set_guard_sample_rate(unsigned every_n) {
+#ifdef SLABKIT_HARDENED
+  slabkit::guard::SetSampleRate(every_n);
+#else
+  (void)every_n;
+#endif
+}
 
 const char* slabkit_class_name(slabkit_class cls) {
   absl::StatusOr<slabkit::ClassStats> stats =

@@ -73,6 +73,12 @@ size_t slabkit_release_idle_memory(void);
 /* Returns the calling thread's cached objects to their classes' depots. */
 void slabkit_flush_thread_cache(void);
 
+/* Hardened library: about one allocation in `every_n` (per thread) is placed
+ * against a guard page and quarantined on release, so overflows and uses
+ * after release of it fault with a report (docs/safety.md). 0 turns sampling
+ * off; the default is 1000. The fast library ignores it. */
+void slabkit_set_guard_sample_rate(unsigned every_n);
+
 /* The name `cls` was registered with, or NULL for an unknown class. */
 const char* slabkit_class_name(slabkit_class cls);
 
