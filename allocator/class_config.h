@@ -7,8 +7,11 @@
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
+#include "slab/slab_class.h"
 
 namespace slabkit {
+
+using slab::ObjectHooks;
 
 // Longest class name, in bytes.
 inline constexpr size_t kMaxClassName = 63;
@@ -31,6 +34,11 @@ struct ClassConfig {
   // (default 16).
   uint32_t magazine_capacity = 0;
   uint32_t depot_magazines = 0;
+  // Object caching: construct runs once per slot, when it is first carved;
+  // destruct only when ReleaseIdleMemory reclaims the slot's span. Objects
+  // are handed out and must be released constructed. Excludes zero_init.
+  // Hardened allocators do not sample such classes into guarded pages.
+  ObjectHooks object_hooks;
 };
 
 // A registered class. Id 0 is never valid; ids are never reused.

@@ -130,7 +130,8 @@ class SlabAllocator {
                              {config.magazine_capacity, config.depot_magazines},
                              geometry_in.object_size),
                          arena, magazine::SlabCallbacks{&Fill, &Spill, this}}),
-          slab(id_in, name, &geometry, mapper_in) {
+          slab(id_in, name, &geometry, mapper_in, config.object_hooks),
+          caches_objects(config.object_hooks.construct != nullptr) {
       memcpy(name, config.name.data(), config.name.size());
       name[config.name.size()] = '\0';
     }
@@ -148,6 +149,7 @@ class SlabAllocator {
     mutable std::mutex mu;
     slab::SlabClass slab ABSL_GUARDED_BY(mu);
     typename Stats::PerClass stats ABSL_GUARDED_BY(mu);
+    const bool caches_objects;  // has object hooks: never sampled
     // Hardened flavour: the class's guarded slots, made on first sample.
     std::atomic<guard::GuardedPool*> guarded{nullptr};
   };
@@ -196,6 +198,12 @@ absl::StatusOr<ClassId> SlabAllocator<Config>::Register(
     }
     mapper = *named;
   }
+  if (config.zero_init && (config.object_hooks.construct != nullptr ||
+                           config.object_hooks.destruct != nullptr)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("class \"", config.name,
+                     "\": object caching and zero_init exclude each other"));
+  }
   if (config.magazine_capacity > magazine::kMaxMagazineCapacity) {
     return absl::InvalidArgumentError(absl::StrCat(
         "class \"", config.name, "\": magazine capacity ",
@@ -231,7 +239,7 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
     return nullptr;
   }
   if constexpr (kStates) {
-    if (guard::ConsumeSample()) {
+    if (guard::ConsumeSample() && !c->caches_objects) {
       if (void* p = AllocateGuarded(c)) return p;
     }
   }

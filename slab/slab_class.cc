@@ -50,11 +50,13 @@ void SetGuardedSpanBudgetForTesting(size_t budget) {
 }
 
 SlabClass::SlabClass(uint32_t class_id, const char* class_name,
-                     const ClassGeometry* geometry, MapperRef mapper)
+                     const ClassGeometry* geometry, MapperRef mapper,
+                     ObjectHooks hooks)
     : class_id_(class_id),
       class_name_(class_name),
       geometry_(geometry),
-      mapper_(mapper) {}
+      mapper_(mapper),
+      hooks_(hooks) {}
 
 void* SlabClass::Allocate(bool* recycled) {
   if (partial_ != nullptr) {
@@ -67,8 +69,10 @@ void* SlabClass::Allocate(bool* recycled) {
   }
   ChunkHeader* chunk = ChunkOf(bump_);
   const size_t index = bump_->carved++;
-  return chunk->span_data(chunk->span_index(bump_)) +
-         index * geometry_->object_size;
+  char* p = chunk->span_data(chunk->span_index(bump_)) +
+            index * geometry_->object_size;
+  if (hooks_.construct != nullptr) hooks_.construct(p, hooks_.context);
+  return p;
 }
 
 void* SlabClass::TakeFromPartial() {
@@ -154,8 +158,22 @@ size_t SlabClass::DecommitEmptySpans() {
       SpanMeta* span = chunk->span(i);
       // Spans never carved from (the fresh bump span) hold nothing to give.
       if (span->carved == 0 || span->free_count != span->carved) continue;
+      if (hooks_.destruct != nullptr) {
+        // Every carved object is free, and was constructed when carved.
+        for (size_t k = 0; k < span->carved; ++k) {
+          hooks_.destruct(chunk->span_data(i) + k * g.object_size,
+                          hooks_.context);
+        }
+      }
       if (!mapper_.Decommit(chunk->span_data(i), g.span_commit_bytes).ok()) {
-        continue;  // keep it as it is; a later call may succeed
+        // Keep the span; it comes back constructed, as it was.
+        if (hooks_.construct != nullptr) {
+          for (size_t k = 0; k < span->carved; ++k) {
+            hooks_.construct(chunk->span_data(i) + k * g.object_size,
+                             hooks_.context);
+          }
+        }
+        continue;  // a later call may succeed
       }
       memset(chunk->bitmap(i), 0, g.bitmap_words * sizeof(uint64_t));
       span->carved = 0;

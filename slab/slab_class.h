@@ -25,6 +25,16 @@ size_t GuardedSpansOpened();
 // For tests: sets the budget (0 restores the default).
 void SetGuardedSpanBudgetForTesting(size_t budget);
 
+// Object caching (Bonwick 1994): a class may construct its objects once,
+// when their slot is first carved, and destroy them only when their memory is
+// reclaimed (DecommitEmptySpans). Between the two, objects go back and forth
+// constructed. Both run with the class's lock held.
+struct ObjectHooks {
+  void (*construct)(void* object, void* context) = nullptr;
+  void (*destruct)(void* object, void* context) = nullptr;
+  void* context = nullptr;
+};
+
 // Not thread-safe: the owner serializes every call (a lock per class).
 // Memory once given to the class stays with it for the life of the process,
 // which is what makes addresses type-stable.
@@ -47,7 +57,8 @@ class SlabClass {
   // `geometry` and `class_name` must outlive the class (they are referenced
   // from every chunk header).
   SlabClass(uint32_t class_id, const char* class_name,
-            const ClassGeometry* geometry, MapperRef mapper);
+            const ClassGeometry* geometry, MapperRef mapper,
+            ObjectHooks hooks = {});
   SlabClass(const SlabClass&) = delete;
   SlabClass& operator=(const SlabClass&) = delete;
 
@@ -79,6 +90,7 @@ class SlabClass {
   const char* const class_name_;
   const ClassGeometry* const geometry_;
   const MapperRef mapper_;
+  const ObjectHooks hooks_;
   SpanMeta* partial_ = nullptr;      // spans with free objects
   SpanMeta* bump_ = nullptr;         // the span fresh objects are carved from
   SpanMeta* decommitted_ = nullptr;  // recommitted before new spans open
