@@ -5,6 +5,7 @@
 #include "allocator/slab_allocator.h"
 #include "gtest/gtest.h"
 #include "mapper/registry.h"
+#include "testing/conformance.h"
 
 namespace example {
 namespace {
@@ -42,3 +43,7 @@ TEST(CountingMapperTest, RegisteredByNameForClassesThatAskForIt) {
 
 }  // namespace
 }  // namespace example
+
+// The whole conformance suite, on this mapper, in one line.
+SLABKIT_CONFORMANCE_TESTS(CountingMapper,
+                          slabkit::Compose<example::CountingMapper>);
