@@ -161,6 +161,10 @@ class SlabAllocator {
   // The depot's way to the slab: a batch under one lock.
   static size_t Fill(void* context, void** out, size_t n);
   static void Spill(void* context, void* const* objects, size_t n);
+  // Frees `ptr` (at `loc`) in its class's slab, with the class's lock held;
+  // what the slab finds wrong is reported.
+  static void ReleaseToSlabLocked(ClassState* c, const slab::Location& loc,
+                                  void* ptr);
   // Misuse checks every release passes before it is cached or freed.
   static slab::Location Validate(const ClassState* c, ClassId cls, void* ptr);
 
@@ -320,14 +324,17 @@ void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
     case magazine::ReleaseOutcome::kNotCached:
       break;
   }
-  slab::SlabClass::ReleaseResult result;
-  {
-    std::lock_guard<std::mutex> lock(c->mu);
-    result = c->slab.Release(loc);
-    if (result == slab::SlabClass::ReleaseResult::kOk) c->stats.OnRelease();
-  }
-  switch (result) {
+  std::lock_guard<std::mutex> lock(c->mu);
+  ReleaseToSlabLocked(c, loc, ptr);
+}
+
+template <typename Config>
+void SlabAllocator<Config>::ReleaseToSlabLocked(ClassState* c,
+                                                const slab::Location& loc,
+                                                void* ptr) {
+  switch (c->slab.Release(loc)) {
     case slab::SlabClass::ReleaseResult::kOk:
+      c->stats.OnRelease();
       return;
     case slab::SlabClass::ReleaseResult::kDoubleFree:
       ReportMisuse(Misuse::kDoubleFree, ptr, c->name, c->id);
@@ -372,19 +379,11 @@ void SlabAllocator<Config>::Spill(void* context, void* const* objects,
                                   size_t n) {
   auto* c = static_cast<ClassState*>(context);
   std::lock_guard<std::mutex> lock(c->mu);
+  // Every cached object was validated on release; what the slab can still
+  // find here is a double free that reached it twice, or a slot never
+  // handed out.
   for (size_t i = 0; i < n; ++i) {
-    // Every cached object was validated on release; what the slab can still
-    // find here is a double free that reached it twice, or a slot never
-    // handed out.
-    switch (c->slab.Release(slab::Locate(objects[i]))) {
-      case slab::SlabClass::ReleaseResult::kOk:
-        c->stats.OnRelease();
-        break;
-      case slab::SlabClass::ReleaseResult::kDoubleFree:
-        ReportMisuse(Misuse::kDoubleFree, objects[i], c->name, c->id);
-      case slab::SlabClass::ReleaseResult::kNeverAllocated:
-        ReportMisuse(Misuse::kNeverAllocated, objects[i], c->name, c->id);
-    }
+    ReleaseToSlabLocked(c, slab::Locate(objects[i]), objects[i]);
   }
 }
 

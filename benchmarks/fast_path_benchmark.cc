@@ -41,36 +41,25 @@ bool LoadMimalloc() {
 
 enum Which { kSlabkit, kGlibc, kMimalloc, kSlabkitHardened };
 
+// A class of `size` bytes in the allocator Get() returns.
+template <auto Get>
+bool SlabkitSubject(size_t size, Subject* s) {
+  absl::StatusOr<slabkit::ClassId> cls = Get().Register({"bench", size});
+  if (!cls.ok()) return false;
+  s->cls = *cls;
+  s->allocate = [](const Subject& x) { return Get().Allocate(x.cls); };
+  s->release = [](const Subject& x, void* p) { Get().Release(x.cls, p); };
+  return true;
+}
+
 // False when the subject is not available here.
 bool MakeSubject(Which which, size_t size, Subject* s) {
   s->size = size;
   switch (which) {
-    case kSlabkit: {
-      absl::StatusOr<slabkit::ClassId> cls =
-          slabkit::DefaultAllocator().Register({"bench", size});
-      if (!cls.ok()) return false;
-      s->cls = *cls;
-      s->allocate = [](const Subject& x) {
-        return slabkit::DefaultAllocator().Allocate(x.cls);
-      };
-      s->release = [](const Subject& x, void* p) {
-        slabkit::DefaultAllocator().Release(x.cls, p);
-      };
-      return true;
-    }
-    case kSlabkitHardened: {
-      absl::StatusOr<slabkit::ClassId> cls =
-          slabkit::DefaultHardenedAllocator().Register({"bench", size});
-      if (!cls.ok()) return false;
-      s->cls = *cls;
-      s->allocate = [](const Subject& x) {
-        return slabkit::DefaultHardenedAllocator().Allocate(x.cls);
-      };
-      s->release = [](const Subject& x, void* p) {
-        slabkit::DefaultHardenedAllocator().Release(x.cls, p);
-      };
-      return true;
-    }
+    case kSlabkit:
+      return SlabkitSubject<&slabkit::DefaultAllocator>(size, s);
+    case kSlabkitHardened:
+      return SlabkitSubject<&slabkit::DefaultHardenedAllocator>(size, s);
     case kGlibc:
       s->allocate = [](const Subject& x) { return malloc(x.size); };
       s->release = [](const Subject&, void* p) { free(p); };

@@ -34,23 +34,35 @@
 namespace slabkit {
 namespace conformance {
 
-// Makes a mapper for a test subject; it lives as long as the process (its
-// classes do).
+// Subjects live as long as the process (their classes do): what they make is
+// kept reachable here, so that leak checkers see it is meant to stay.
+template <typename T>
+T* Keep(T* p) {
+  static std::mutex mu;
+  static auto* const kept = new std::vector<const void*>();
+  std::lock_guard<std::mutex> lock(mu);
+  kept->push_back(p);
+  return p;
+}
+
+// Makes a mapper for a test subject.
 template <typename M>
 struct MapperFactory {
-  static M* Make() { return new M(); }
+  static M* Make() { return Keep(new M()); }
 };
 
 template <>
 struct MapperFactory<FileMapper> {
-  static FileMapper* Make() { return new FileMapper(getenv("TEST_TMPDIR")); }
+  static FileMapper* Make() {
+    return Keep(new FileMapper(getenv("TEST_TMPDIR")));
+  }
 };
 
 template <>
 struct MapperFactory<FixedRegionMapper> {
   static constexpr size_t kBytes = size_t{64} << 20;
   static FixedRegionMapper* Make() {
-    return new FixedRegionMapper(new char[kBytes], kBytes);
+    return Keep(new FixedRegionMapper(Keep(new char[kBytes]), kBytes));
   }
 };
 
@@ -60,7 +72,7 @@ struct Subject {
   using Allocator = SlabAllocator<Config>;
   Subject()
       : mapper(MapperFactory<typename Config::Mapper>::Make()),
-        allocator(new Allocator(mapper)) {}
+        allocator(Keep(new Allocator(mapper))) {}
   // Never destroyed: classes, and objects other threads cached, outlive a
   // test.
   typename Config::Mapper* mapper;
