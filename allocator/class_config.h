@@ -8,6 +8,7 @@
 
 #include "absl/strings/string_view.h"
 #include "slab/slab_class.h"
+#include "stats/class_stats.h"
 
 namespace slabkit {
 
@@ -46,34 +47,6 @@ struct ClassId {
   uint32_t value = 0;
   friend bool operator==(ClassId a, ClassId b) { return a.value == b.value; }
   friend bool operator!=(ClassId a, ClassId b) { return a.value != b.value; }
-};
-
-// A consistent snapshot of one class.
-struct ClassStats {
-  const char* name = nullptr;    // valid for the life of the process
-  const char* mapper = nullptr;  // the mapper's name()
-  size_t size = 0;               // as registered
-  size_t object_size = 0;        // the stride objects are carved at
-  size_t alignment = 0;
-  // Counted by the allocator's Stats policy (zero under NoStats), at the
-  // slab: with a MagazineCache they count objects handed to and taken back
-  // from the caches, so live includes cached objects.
-  uint64_t allocations = 0;
-  uint64_t releases = 0;
-  uint64_t live = 0;  // allocations - releases
-  uint64_t peak_live = 0;
-  // From the slab, always exact.
-  size_t chunks = 0;
-  size_t spans = 0;
-  size_t reserved_bytes = 0;
-  size_t committed_bytes = 0;
-  size_t decommitted_spans = 0;  // given back by ReleaseIdleMemory
-  // From the Cache policy (zero under DirectCache).
-  uint32_t magazine_capacity = 0;
-  uint64_t magazines = 0;              // magazines made for the class
-  uint64_t depot_objects = 0;          // objects in the depot's magazines
-  uint64_t thread_cached_objects = 0;  // in the calling thread's magazines
-  uint64_t depot_exchanges = 0;        // magazines taken from or given back
 };
 
 }  // namespace slabkit

@@ -47,6 +47,7 @@
 #include "slab/metadata_arena.h"
 #include "slab/page_map.h"
 #include "slab/slab_class.h"
+#include "stats/mappings.h"
 
 namespace slabkit {
 
@@ -108,8 +109,22 @@ class SlabAllocator {
   // call FlushThreadCache(). Returns the bytes decommitted.
   size_t ReleaseIdleMemory();
 
-  // A snapshot of `cls`, or NotFound.
+  // A snapshot of `cls`, or NotFound. Safe from any thread at any time; it
+  // takes the class's lock briefly, never stops the fast paths.
   absl::StatusOr<ClassStats> GetStats(ClassId cls) const;
+
+  // Calls f(const ClassStats&) for every class, in id order.
+  template <typename F>
+  void ForEachClass(F&& f) const {
+    for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
+      if (classes_[id].load(std::memory_order_acquire) == nullptr) continue;
+      absl::StatusOr<ClassStats> s = GetStats(ClassId{id});
+      if (s.ok()) f(*s);
+    }
+  }
+
+  // The allocator as a whole, and the process around it.
+  GlobalStats GetGlobalStats() const;
 
   // The bytes of memory the allocator holds for its own records.
   size_t metadata_bytes() const { return arena_.mapped_bytes(); }
@@ -150,6 +165,11 @@ class SlabAllocator {
     slab::SlabClass slab ABSL_GUARDED_BY(mu);
     typename Stats::PerClass stats ABSL_GUARDED_BY(mu);
     const bool caches_objects;  // has object hooks: never sampled
+    // Calls the cache did not count (uncached classes, guarded samples,
+    // releases it could not take), and allocations that missed it.
+    std::atomic<uint64_t> direct_allocations{0};
+    std::atomic<uint64_t> direct_releases{0};
+    std::atomic<uint64_t> cache_misses{0};
     // Hardened flavour: the class's guarded slots, made on first sample.
     std::atomic<guard::GuardedPool*> guarded{nullptr};
   };
@@ -242,9 +262,13 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
     errno = EINVAL;
     return nullptr;
   }
+  c->cache_misses.fetch_add(1, std::memory_order_relaxed);
   if constexpr (kStates) {
     if (guard::ConsumeSample() && !c->caches_objects) {
-      if (void* p = AllocateGuarded(c)) return p;
+      if (void* p = AllocateGuarded(c)) {
+        c->direct_allocations.fetch_add(1, std::memory_order_relaxed);
+        return p;
+      }
     }
   }
   const magazine::AllocateResult cached = Cache::AllocateSlow(c->cache);
@@ -264,6 +288,7 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
     return nullptr;
   }
   if constexpr (kStates) SetState(p, magazine::kObjectHeld);
+  c->direct_allocations.fetch_add(1, std::memory_order_relaxed);
   // Fresh memory is already zero; only recycled objects need clearing.
   if (c->zero_init && recycled) memset(p, 0, c->geometry.object_size);
   return p;
@@ -299,6 +324,7 @@ void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
   if (loc.guarded) {
     switch (guard::GuardedPool::Of(ptr)->Release(ptr)) {
       case guard::GuardedPool::ReleaseResult::kOk:
+        c->direct_releases.fetch_add(1, std::memory_order_relaxed);
         return;
       case guard::GuardedPool::ReleaseResult::kInterior:
         ReportMisuse(Misuse::kInterior, ptr, c->name, c->id);
@@ -324,6 +350,7 @@ void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
     case magazine::ReleaseOutcome::kNotCached:
       break;
   }
+  c->direct_releases.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(c->mu);
   ReleaseToSlabLocked(c, loc, ptr);
 }
@@ -341,6 +368,28 @@ void SlabAllocator<Config>::ReleaseToSlabLocked(ClassState* c,
     case slab::SlabClass::ReleaseResult::kNeverAllocated:
       ReportMisuse(Misuse::kNeverAllocated, ptr, c->name, c->id);
   }
+}
+
+template <typename Config>
+GlobalStats SlabAllocator<Config>::GetGlobalStats() const {
+  GlobalStats g;
+  ForEachClass([&g](const ClassStats& s) {
+    g.classes++;
+    g.reserved_bytes += s.reserved_bytes;
+    g.committed_bytes += s.committed_bytes;
+    int m = 0;
+    while (m < g.mappers && strcmp(g.by_mapper[m].name, s.mapper) != 0) ++m;
+    if (m == g.mappers) {
+      if (g.mappers == GlobalStats::kMaxMappers) return;
+      g.by_mapper[g.mappers++].name = s.mapper;
+    }
+    g.by_mapper[m].reserved_bytes += s.reserved_bytes;
+    g.by_mapper[m].committed_bytes += s.committed_bytes;
+  });
+  g.metadata_bytes = arena_.mapped_bytes();
+  g.kernel_mappings = KernelMappings();
+  g.misuse_events = MisuseEvents();
+  return g;
 }
 
 template <typename Config>
@@ -408,16 +457,25 @@ absl::StatusOr<ClassStats> SlabAllocator<Config>::GetStats(ClassId cls) const {
         absl::StrCat("no class with id ", cls.value, " in this allocator"));
   }
   ClassStats s;
+  s.id = c->id;
   s.name = c->name;
   s.mapper = c->mapper.name();
   s.size = c->size;
   s.object_size = c->geometry.object_size;
   s.alignment = c->geometry.alignment;
+  const magazine::CachedCounts cached = Cache::Counts(c->cache);
+  s.allocations = cached.allocations +
+                  c->direct_allocations.load(std::memory_order_relaxed);
+  s.releases =
+      cached.releases + c->direct_releases.load(std::memory_order_relaxed);
+  // Counts read a moment apart may cross under concurrent use.
+  s.live = s.allocations > s.releases ? s.allocations - s.releases : 0;
+  s.in_use_bytes = s.live * c->geometry.object_size;
+  s.cache_misses = c->cache_misses.load(std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(c->mu);
-  s.allocations = c->stats.allocations();
-  s.releases = c->stats.releases();
-  s.live = s.allocations - s.releases;
-  s.peak_live = c->stats.peak_live();
+  s.from_slab = c->stats.allocations();
+  s.to_slab = c->stats.releases();
+  s.peak_out_of_slab = c->stats.peak_live();
   const slab::SlabClass::Counters& counters = c->slab.counters();
   s.chunks = counters.chunks;
   s.spans = counters.spans;

@@ -2,11 +2,19 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 
 #include "absl/strings/str_format.h"
 
 namespace slabkit {
+namespace {
+std::atomic<uint64_t> misuse_events{0};
+}  // namespace
+
+uint64_t MisuseEvents() {
+  return misuse_events.load(std::memory_order_relaxed);
+}
 
 const char* MisuseName(Misuse kind) {
   switch (kind) {
@@ -29,6 +37,7 @@ const char* MisuseName(Misuse kind) {
 void ReportMisuse(Misuse kind, const void* address, const char* class_name,
                   uint32_t class_id, const char* owner_name,
                   uint32_t owner_id) {
+  misuse_events.fetch_add(1, std::memory_order_relaxed);
   char line[512];
   int n = absl::SNPrintF(line, sizeof(line),
                          "slabkit: %s: address %p, class \"%s\" (id %u)",

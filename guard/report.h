@@ -17,6 +17,10 @@ enum class Misuse {
   kUnknownClass,    // the class handle names no registered class
 };
 
+// Misuse reported so far in this process (each one aborts, so this is read
+// by whatever runs after: a signal handler, a core dump's reader).
+uint64_t MisuseEvents();
+
 // The words the diagnostic uses for `kind` ("double free", ...).
 const char* MisuseName(Misuse kind);
 

@@ -8,8 +8,12 @@
 //       the inline fast paths, which fall back to (and return through) slow()
 //   static magazine::AllocateResult AllocateSlow(PerClass&);
 //   static magazine::ReleaseOutcome ReleaseSlow(PerClass&, void* p);
-//   static void Flush(PerClass&);   this thread's cache and the depot, to the
-//   slab static CacheStats Stats(const PerClass&);
+//   static void Flush(PerClass&);
+//       this thread's cache and the depot, to the slab
+//   static CacheStats Stats(const PerClass&);
+//   static magazine::CachedCounts Counts(const PerClass&);
+//       the allocations and releases its fast paths served, all threads
+//   static constexpr bool kTracksStates;  its fast paths keep object states
 #ifndef SLABKIT_MAGAZINE_MAGAZINE_CACHE_H_
 #define SLABKIT_MAGAZINE_MAGAZINE_CACHE_H_
 
@@ -79,6 +83,9 @@ struct MagazineCacheT {
     magazine::FlushThreadClass(c.cached_.id);
     c.depot_.Drain();
   }
+  static magazine::CachedCounts Counts(const PerClass& c) {
+    return magazine::CountsOf(c.cached_.id);
+  }
   static CacheStats Stats(const PerClass& c) {
     const magazine::Depot::Stats d = c.depot_.stats();
     CacheStats s;
@@ -117,6 +124,7 @@ struct DirectCache {
     return magazine::ReleaseOutcome::kNotCached;
   }
   static void Flush(PerClass&) {}
+  static magazine::CachedCounts Counts(const PerClass&) { return {}; }
   static CacheStats Stats(const PerClass&) { return {}; }
 };
 

@@ -2,6 +2,9 @@
 
 #include <pthread.h>
 
+#include <cstring>
+#include <mutex>
+
 #include <utility>
 
 namespace slabkit {
@@ -17,6 +20,48 @@ namespace {
 // Set once this thread has asked to be flushed at exit.
 __thread bool tls_exit_hook __attribute__((tls_model("initial-exec")));
 
+// Threads whose counts may be non-zero, for CountsOf to sum. A thread links
+// its record when it first uses a magazine, and folds its counts into
+// `exited` and unlinks when it flushes (at exit, or when asked).
+struct ThreadRecord {
+  ClassCache* classes;
+  ThreadRecord* prev;
+  ThreadRecord* next;
+  bool linked;
+};
+__thread ThreadRecord tls_record __attribute__((tls_model("initial-exec")));
+std::mutex registry_mu;
+ThreadRecord* registry ABSL_GUARDED_BY(registry_mu) = nullptr;
+CachedCounts exited[kCachedClasses] ABSL_GUARDED_BY(registry_mu);
+
+void LinkThread() {
+  std::lock_guard<std::mutex> lock(registry_mu);
+  if (tls_record.linked) return;
+  tls_record.classes = tls_classes;
+  tls_record.prev = nullptr;
+  tls_record.next = registry;
+  if (registry != nullptr) registry->prev = &tls_record;
+  registry = &tls_record;
+  tls_record.linked = true;
+}
+
+// Moves this thread's counts for `id` to the exited totals.
+void FoldCountsLocked(uint32_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
+  ClassCache& c = tls_classes[id];
+  exited[id].allocations += c.allocations;
+  exited[id].releases += c.releases;
+  __atomic_store_n(&c.allocations, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&c.releases, 0, __ATOMIC_RELAXED);
+}
+
+void UnlinkThreadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
+  if (!tls_record.linked) return;
+  if (tls_record.prev != nullptr) tls_record.prev->next = tls_record.next;
+  if (tls_record.next != nullptr) tls_record.next->prev = tls_record.prev;
+  if (registry == &tls_record) registry = tls_record.next;
+  tls_record.linked = false;
+}
+
 pthread_key_t exit_key;
 
 void OnThreadExit(void*) { FlushThread(); }
@@ -31,6 +76,7 @@ void EnsureExitHook() {
   pthread_once(&once, MakeExitKey);
   pthread_setspecific(exit_key, reinterpret_cast<void*>(1));
   tls_exit_hook = true;
+  LinkThread();
 }
 
 uint32_t Count(const ClassCache& c) {
@@ -87,11 +133,13 @@ bool Prepare(const CachedClass& cls) {
   return true;
 }
 
+// Returns the entry's magazines and resets it, counts included (the caller
+// folded them).
 void FlushEntry(ClassCache& c, ClassCacheCold& cold) {
   if (c.limit == nullptr) return;
   GiveBack(cold.depot, Unload(c));
   if (cold.previous != nullptr) GiveBack(cold.depot, cold.previous);
-  c = ClassCache{};
+  memset(&c, 0, sizeof(c));
   cold = ClassCacheCold{};
 }
 
@@ -142,14 +190,25 @@ ReleaseOutcome ReleaseSlow(const CachedClass& cls, void* p) {
     }
   }
   *c.top++ = p;
+  Count(c.releases);
   return ReleaseOutcome::kCached;
 }
 
 void FlushThreadClass(uint32_t id) {
-  if (id < kCachedClasses) FlushEntry(tls_classes[id], tls_cold[id]);
+  if (id >= kCachedClasses) return;
+  {
+    std::lock_guard<std::mutex> lock(registry_mu);
+    FoldCountsLocked(id);
+  }
+  FlushEntry(tls_classes[id], tls_cold[id]);
 }
 
 void FlushThread() {
+  {
+    std::lock_guard<std::mutex> lock(registry_mu);
+    for (uint32_t id = 0; id < kCachedClasses; ++id) FoldCountsLocked(id);
+    UnlinkThreadLocked();
+  }
   for (uint32_t id = 0; id < kCachedClasses; ++id) {
     FlushEntry(tls_classes[id], tls_cold[id]);
   }
@@ -164,6 +223,19 @@ uint32_t ThreadCachedObjects(uint32_t id) {
   if (c.limit == nullptr) return 0;
   const Magazine* previous = tls_cold[id].previous;
   return Count(c) + (previous != nullptr ? previous->count : 0);
+}
+
+CachedCounts CountsOf(uint32_t id) {
+  if (id >= kCachedClasses) return {};
+  std::lock_guard<std::mutex> lock(registry_mu);
+  CachedCounts counts = exited[id];
+  for (const ThreadRecord* t = registry; t != nullptr; t = t->next) {
+    counts.allocations +=
+        __atomic_load_n(&t->classes[id].allocations, __ATOMIC_RELAXED);
+    counts.releases +=
+        __atomic_load_n(&t->classes[id].releases, __ATOMIC_RELAXED);
+  }
+  return counts;
 }
 
 }  // namespace magazine

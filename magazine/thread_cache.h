@@ -26,30 +26,41 @@ namespace magazine {
 // slow path (16 KiB of thread-local table per thread).
 inline constexpr uint32_t kCachedClasses = 256;
 
-// One class on one thread, as the fast paths see it: 64 bytes, a cache
-// line. Besides the loaded magazine it holds a copy of what the release fast
-// path checks an address against, so that path reads nothing but this line
-// and the page map. Offsets are 32-bit: they lie within a 4 MiB chunk, and
-// 32-bit fields fold into the compares that use them.
-struct ClassCache {
+// One class on one thread, as the fast paths see it: two cache lines.
+// Allocation touches only the first: the loaded magazine and this thread's
+// counts. Release also reads the second: a copy of what its fast path checks
+// an address against, so that it reads nothing but this entry and the page
+// map. Offsets are 32-bit: they lie within a 4 MiB chunk, and 32-bit fields
+// fold into the compares that use them.
+struct alignas(64) ClassCache {
   void** top;    // next free slot of the loaded magazine
   void** base;   // its first slot: empty when top == base
   void** limit;  // one past its last slot: full when top == limit; all three
                  // are null until the thread first uses the class
+  // This thread's allocations and releases of the class through its
+  // magazines. Written by this thread only, with relaxed atomic stores (no
+  // read-modify-write); read by any thread (stats), summed over threads.
+  uint64_t allocations;
+  uint64_t releases;
+  uint32_t object_size;
+  uint32_t zero_init;
   uint64_t divisor_magic;
   uint32_t data_offset;  // first span's offset in a chunk
   uint32_t data_bytes;   // bytes of spans in a chunk
   uint32_t span_mask;    // span size - 1
   uint32_t span_limit;   // bytes of objects in a span
-  uint32_t object_size;
-  uint32_t zero_init;
   // Hardened flavour: where the object state bytes are (slab/chunk.h).
   uint32_t state_offset;
   uint16_t objects_per_span;
   uint8_t span_shift;
-  uint8_t unused;
 };
-static_assert(sizeof(ClassCache) == 64);
+static_assert(sizeof(ClassCache) == 128);
+
+// Adds one to a count only this thread writes: a relaxed load and store,
+// which other threads may read at any time.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Count(uint64_t& counter) {
+  __atomic_store_n(&counter, counter + 1, __ATOMIC_RELAXED);
+}
 
 // What only the slow paths use, kept off the fast paths' cache line.
 struct ClassCacheCold {
@@ -102,6 +113,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow) {
   if (ABSL_PREDICT_FALSE(top == c.base)) return slow();  // empty, or unset
   void* p = *--top;
   c.top = top;
+  Count(c.allocations);
   if constexpr (kStates) {
     const uint32_t data =
         (static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p)) &
@@ -163,6 +175,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Release(uint32_t id, void* p,
   }
   *top = p;
   c.top = top + 1;
+  Count(c.releases);
 }
 
 // The fast paths as tests, for callers that continue differently (the slow
@@ -217,6 +230,15 @@ void FlushThread();
 
 // Objects cached by the calling thread for class `id`.
 uint32_t ThreadCachedObjects(uint32_t id);
+
+// Allocations and releases of class `id` through magazines, by every thread
+// that ever used it (exact: live threads' counts plus those of threads that
+// exited or flushed). Safe from any thread at any time.
+struct CachedCounts {
+  uint64_t allocations = 0;
+  uint64_t releases = 0;
+};
+CachedCounts CountsOf(uint32_t id);
 
 }  // namespace magazine
 }  // namespace slabkit

@@ -55,19 +55,20 @@ void ExpectAbort(const char* what, F misuse) {
 }
 
 void PrintStats(const std::vector<ClassId>& classes) {
-  absl::PrintF("%-8s %7s %8s %8s %8s %7s %6s %6s %10s\n", "class", "object",
-               "from", "back", "live", "cached", "chunks", "spans",
+  absl::PrintF("%-8s %7s %8s %8s %7s %7s %7s %6s %10s\n", "class", "object",
+               "allocs", "releases", "live", "misses", "cached", "spans",
                "committed");
   for (ClassId cls : classes) {
     const slabkit::ClassStats s = *DefaultAllocator().GetStats(cls);
-    absl::PrintF("%-8s %7u %8u %8u %8u %7u %6u %6u %9uK\n", s.name,
+    absl::PrintF("%-8s %7u %8u %8u %7u %7u %7u %6u %9uK\n", s.name,
                  s.object_size, s.allocations, s.releases, s.live,
-                 s.depot_objects + s.thread_cached_objects, s.chunks, s.spans,
-                 s.committed_bytes >> 10);
+                 s.cache_misses, s.depot_objects + s.thread_cached_objects,
+                 s.spans, s.committed_bytes >> 10);
   }
   absl::PrintF(
-      "(from/back: objects the slab handed to the caches and got "
-      "back; cached: in the depot and this thread's magazines)\n");
+      "(exact counts over all threads; misses: allocations that "
+      "took the slow path; cached: in the depot and this thread's "
+      "magazines)\n");
 }
 
 }  // namespace
@@ -171,7 +172,7 @@ int main() {
       "1000 nodes crossed threads; the exited thread's magazines "
       "went to the depot\n");
 
-  Step("What the allocator holds (live counts cached objects too)");
+  Step("What the allocator did");
   PrintStats({node, zeroed, cold});
 
   Step("Return idle memory: release everything, then give spans back");
