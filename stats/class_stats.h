@@ -18,8 +18,8 @@ struct ClassStats {
   size_t size = 0;               // as registered
   size_t object_size = 0;        // the stride objects are carved at
   size_t alignment = 0;
-  // Calls, by every thread, cached or not (per-thread counters merged on
-  // read; zero under the NoStats policy but for cached calls).
+  // Calls, by every thread, cached or not: per-thread counters merged on
+  // read, so exact whatever the threads' caches hold.
   uint64_t allocations = 0;
   uint64_t releases = 0;
   uint64_t live = 0;            // allocations - releases
