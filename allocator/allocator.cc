@@ -1,17 +1,60 @@
 #include "allocator/allocator.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
 #include <new>
+
+#include "guard/sampled.h"
+#include "stats/options.h"
+#include "stats/report.h"
 
 namespace slabkit {
 
 namespace {
+
+Options options;  // trivially destructible: safe to read at exit
+std::atomic<bool> hardened_made{false};
+
+void ReportAtExit() {
+  int fd = STDERR_FILENO;
+  if (options.stats_file[0] != '\0') {
+    fd = open(options.stats_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+              0644);
+    if (fd < 0) fd = STDERR_FILENO;
+  }
+  WriteReport(DefaultAllocator(), "default", fd, options.stats_format);
+  if (hardened_made.load()) {
+    WriteReport(DefaultHardenedAllocator(), "hardened", fd,
+                options.stats_format);
+  }
+  if (fd != STDERR_FILENO) close(fd);
+}
+
+// SLABKIT_OPTIONS, read once, before the first process-wide allocator.
+void ApplyOptions() {
+  static const bool applied = [] {
+    ParseOptions(getenv("SLABKIT_OPTIONS"), &options, STDERR_FILENO);
+    if (options.guard_sample_rate >= 0) {
+      guard::SetSampleRate(static_cast<uint32_t>(options.guard_sample_rate));
+    }
+    if (options.stats_at_exit) atexit(&ReportAtExit);
+    return true;
+  }();
+  (void)applied;
+}
 
 // Placement into static storage: no destructor runs at exit, so objects may
 // be released by code that runs after main returns.
 template <typename A>
 A& ProcessWide() {
   alignas(A) static unsigned char storage[sizeof(A)];
-  static A* const allocator = new (storage) A(&DefaultMapperInstance());
+  static A* const allocator = [] {
+    ApplyOptions();
+    return new (storage) A(&DefaultMapperInstance());
+  }();
   return *allocator;
 }
 
@@ -20,6 +63,7 @@ A& ProcessWide() {
 Allocator& DefaultAllocator() { return ProcessWide<Allocator>(); }
 
 HardenedAllocator& DefaultHardenedAllocator() {
+  hardened_made.store(true, std::memory_order_relaxed);
   return ProcessWide<HardenedAllocator>();
 }
 

@@ -8,15 +8,18 @@
 #include "absl/status/status.h"
 #include "allocator/allocator.h"
 #include "guard/sampled.h"
+#include "stats/report.h"
 
 namespace {
 
 // One source, two libraries: //c_api:slabkit (the fast flavour) and
 // //c_api:slabkit_hardened (built with SLABKIT_HARDENED).
 #ifdef SLABKIT_HARDENED
+constexpr char kFlavour[] = "hardened";
 using CApiAllocator = slabkit::HardenedAllocator;
 CApiAllocator& CApi() { return slabkit::DefaultHardenedAllocator(); }
 #else
+constexpr char kFlavour[] = "default";
 using CApiAllocator = slabkit::Allocator;
 CApiAllocator& CApi() { return slabkit::DefaultAllocator(); }
 #endif
@@ -111,6 +114,42 @@ void slabkit_set_guard_sample_rate(unsigned every_n) {
 #else
   (void)every_n;
 #endif
+}
+
+int slabkit_class_stats(slabkit_class cls, struct slabkit_class_stats* out) {
+  if (out == nullptr) return EINVAL;
+  absl::StatusOr<slabkit::ClassStats> s =
+      CApi().GetStats(slabkit::ClassId{cls.id});
+  if (!s.ok()) return EINVAL;
+  *out = {s->id,
+          s->name,
+          s->mapper,
+          s->size,
+          s->object_size,
+          s->alignment,
+          s->allocations,
+          s->releases,
+          s->live,
+          s->in_use_bytes,
+          s->cache_misses,
+          s->chunks,
+          s->spans,
+          s->reserved_bytes,
+          s->committed_bytes,
+          s->depot_objects,
+          s->thread_cached_objects};
+  return 0;
+}
+
+int slabkit_stats_report(int fd, int format) {
+  if (format != SLABKIT_REPORT_TEXT && format != SLABKIT_REPORT_JSON) {
+    return EINVAL;
+  }
+  slabkit::WriteReport(CApi(), kFlavour, fd,
+                       format == SLABKIT_REPORT_JSON
+                           ? slabkit::ReportFormat::kJson
+                           : slabkit::ReportFormat::kText);
+  return 0;
 }
 
 const char* slabkit_class_name(slabkit_class cls) {

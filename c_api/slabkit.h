@@ -79,6 +79,38 @@ void slabkit_flush_thread_cache(void);
  * off; the default is 1000. The fast library ignores it. */
 void slabkit_set_guard_sample_rate(unsigned every_n);
 
+/* A snapshot of a class (docs/stats.md): exact counts over all threads,
+ * whatever their caches hold. */
+struct slabkit_class_stats {
+  uint32_t id;
+  const char* name;
+  const char* mapper;
+  size_t size;
+  size_t object_size;
+  size_t alignment;
+  uint64_t allocations;
+  uint64_t releases;
+  uint64_t live;
+  uint64_t in_use_bytes;
+  uint64_t cache_misses;
+  size_t chunks;
+  size_t spans;
+  size_t reserved_bytes;
+  size_t committed_bytes;
+  uint64_t depot_objects;
+  uint64_t thread_cached_objects;
+};
+
+/* Fills *out for `cls`. 0, or EINVAL for a NULL `out` or an unknown class.
+ * Safe from any thread at any time. */
+int slabkit_class_stats(slabkit_class cls, struct slabkit_class_stats* out);
+
+/* Writes a report of every class to the file descriptor `fd`: a text table,
+ * or one JSON object (docs/stats.md). Never allocates. 0, or EINVAL for an
+ * unknown format. */
+enum { SLABKIT_REPORT_TEXT = 0, SLABKIT_REPORT_JSON = 1 };
+int slabkit_stats_report(int fd, int format);
+
 /* The name `cls` was registered with, or NULL for an unknown class. */
 const char* slabkit_class_name(slabkit_class cls);
 

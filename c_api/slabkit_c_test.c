@@ -143,6 +143,42 @@ static void test_tuned_caches_and_idle_memory(void) {
   slabkit_set_guard_sample_rate(1000);
 }
 
+static void test_stats(void) {
+  slabkit_class cls;
+  slabkit_class_config config = {.name = "stats-from-c", .size = 30};
+  CHECK(slabkit_class_register(&config, &cls) == 0);
+  void* objects[300];
+  for (int i = 0; i < 300; ++i) objects[i] = slabkit_allocate(cls);
+  for (int i = 0; i < 100; ++i) slabkit_release(cls, objects[i]);
+  struct slabkit_class_stats s;
+  CHECK(slabkit_class_stats(cls, &s) == 0);
+  CHECK(strcmp(s.name, "stats-from-c") == 0);
+  CHECK(s.allocations == 300);
+  CHECK(s.releases == 100);
+  CHECK(s.live == 200);
+  CHECK(s.in_use_bytes == 200 * s.object_size);
+  slabkit_class none = {0};
+  CHECK(slabkit_class_stats(none, &s) == EINVAL);
+  CHECK(slabkit_class_stats(cls, NULL) == EINVAL);
+
+  int fds[2];
+  CHECK(pipe(fds) == 0);
+  CHECK(slabkit_stats_report(fds[1], SLABKIT_REPORT_JSON) == 0);
+  close(fds[1]);
+  char text[65536] = {0};
+  size_t got = 0;
+  ssize_t n;
+  while (got < sizeof(text) - 1 &&
+         (n = read(fds[0], text + got, sizeof(text) - 1 - got)) > 0) {
+    got += (size_t)n;
+  }
+  close(fds[0]);
+  CHECK(strstr(text, "\"name\":\"stats-from-c\"") != NULL);
+  CHECK(strstr(text, "\"allocations\":300,\"releases\":100,\"live\":200") != NULL);
+  CHECK(slabkit_stats_report(1, 7) == EINVAL);
+  for (int i = 100; i < 300; ++i) slabkit_release(cls, objects[i]);
+}
+
 /* Runs `misuse` in a child; checks it aborts with `words` on stderr. */
 static void expect_abort(void (*misuse)(void), const char* words) {
   int fds[2];
@@ -219,6 +255,7 @@ int main(void) {
   test_zero_init_and_mapper_by_name();
   test_unknown_class();
   test_tuned_caches_and_idle_memory();
+  test_stats();
   test_misuse_is_reported();
   test_class_ids_run_out();
   if (failures != 0) {

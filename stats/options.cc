@@ -1,0 +1,93 @@
+#include "stats/options.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace slabkit {
+namespace {
+
+void Warn(int fd, const char* what, const char* key, size_t key_len,
+          const char* value, size_t value_len) {
+  char line[512];
+  const int n = snprintf(line, sizeof(line),
+                         "slabkit: SLABKIT_OPTIONS: %s \"%.*s=%.*s\", ignored\n",
+                         what, static_cast<int>(key_len), key,
+                         static_cast<int>(value_len), value);
+  if (n > 0) {
+    (void)!write(fd, line, static_cast<size_t>(n) < sizeof(line)
+                               ? static_cast<size_t>(n)
+                               : sizeof(line) - 1);
+  }
+}
+
+bool Is(const char* s, size_t n, const char* word) {
+  return strlen(word) == n && memcmp(s, word, n) == 0;
+}
+
+// A whole decimal number, or false.
+bool ParseNumber(const char* s, size_t n, int64_t* out) {
+  if (n == 0 || n > 18) return false;
+  int64_t v = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+int ParseOptions(const char* text, Options* options, int warn_fd) {
+  int warnings = 0;
+  if (text == nullptr) return 0;
+  for (const char* p = text; *p != '\0';) {
+    const char* end = strchr(p, ',');
+    if (end == nullptr) end = p + strlen(p);
+    const char* eq = static_cast<const char*>(memchr(p, '=', end - p));
+    const char* key = p;
+    const size_t key_len = (eq != nullptr ? eq : end) - p;
+    const char* value = eq != nullptr ? eq + 1 : end;
+    const size_t value_len = end - value;
+    int64_t number = 0;
+    bool ok = true;
+    if (key_len == 0 && value_len == 0) {
+      // an empty item (",,"): nothing to say
+    } else if (Is(key, key_len, "stats")) {
+      ok = ParseNumber(value, value_len, &number) && number <= 1;
+      if (ok) options->stats_at_exit = number == 1;
+    } else if (Is(key, key_len, "stats_file")) {
+      ok = value_len > 0 && value_len < sizeof(options->stats_file);
+      if (ok) {
+        memcpy(options->stats_file, value, value_len);
+        options->stats_file[value_len] = '\0';
+      }
+    } else if (Is(key, key_len, "stats_format")) {
+      if (Is(value, value_len, "text")) {
+        options->stats_format = ReportFormat::kText;
+      } else if (Is(value, value_len, "json")) {
+        options->stats_format = ReportFormat::kJson;
+      } else {
+        ok = false;
+      }
+    } else if (Is(key, key_len, "guard_sample_rate")) {
+      ok = ParseNumber(value, value_len, &number) && number <= UINT32_MAX;
+      if (ok) options->guard_sample_rate = number;
+    } else {
+      Warn(warn_fd, "unknown option", key, key_len, value, value_len);
+      ++warnings;
+      ok = true;
+    }
+    if (!ok) {
+      Warn(warn_fd, "bad value in", key, key_len, value, value_len);
+      ++warnings;
+    }
+    p = *end == ',' ? end + 1 : end;
+  }
+  return warnings;
+}
+
+}  // namespace slabkit

@@ -1,0 +1,27 @@
+// SLABKIT_OPTIONS: comma-separated key=value settings read from the
+// environment when the process-wide allocators start (docs/options.md).
+// Parsed without allocating. Unknown keys and bad values are reported with a
+// warning on stderr and ignored.
+#ifndef SLABKIT_STATS_OPTIONS_H_
+#define SLABKIT_STATS_OPTIONS_H_
+
+#include <cstdint>
+
+#include "stats/report.h"
+
+namespace slabkit {
+
+struct Options {
+  bool stats_at_exit = false;          // stats=1
+  char stats_file[256] = {};           // stats_file=PATH (empty: stderr)
+  ReportFormat stats_format = ReportFormat::kText;  // stats_format=text|json
+  int64_t guard_sample_rate = -1;      // guard_sample_rate=N (-1: unset)
+};
+
+// Parses `text` (may be null) into `options`; warnings go to `warn_fd`.
+// Returns the number of warnings.
+int ParseOptions(const char* text, Options* options, int warn_fd);
+
+}  // namespace slabkit
+
+#endif  // SLABKIT_STATS_OPTIONS_H_

@@ -1,0 +1,60 @@
+#include "stats/options.h"
+
+#include <cstdio>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace slabkit {
+namespace {
+
+std::string Warnings(const char* text, Options* options, int* count) {
+  FILE* file = tmpfile();
+  *count = ParseOptions(text, options, fileno(file));
+  fflush(file);
+  rewind(file);
+  char buffer[4096] = {};
+  const size_t n = fread(buffer, 1, sizeof(buffer) - 1, file);
+  fclose(file);
+  return std::string(buffer, n);
+}
+
+TEST(OptionsTest, EveryKey) {
+  Options o;
+  int warnings;
+  Warnings("stats=1,stats_file=/tmp/s.json,stats_format=json,"
+           "guard_sample_rate=50",
+           &o, &warnings);
+  EXPECT_EQ(warnings, 0);
+  EXPECT_TRUE(o.stats_at_exit);
+  EXPECT_STREQ(o.stats_file, "/tmp/s.json");
+  EXPECT_EQ(o.stats_format, ReportFormat::kJson);
+  EXPECT_EQ(o.guard_sample_rate, 50);
+}
+
+TEST(OptionsTest, NothingSetKeepsDefaults) {
+  Options o;
+  int warnings;
+  EXPECT_EQ(Warnings(nullptr, &o, &warnings), "");
+  EXPECT_EQ(Warnings("", &o, &warnings), "");
+  EXPECT_EQ(Warnings(",,", &o, &warnings), "");
+  EXPECT_FALSE(o.stats_at_exit);
+  EXPECT_EQ(o.guard_sample_rate, -1);
+}
+
+TEST(OptionsTest, UnknownKeysAndBadValuesWarnAndAreIgnored) {
+  Options o;
+  int warnings;
+  const std::string text =
+      Warnings("colour=blue,stats=yes,stats_format=xml,stats=1", &o, &warnings);
+  EXPECT_EQ(warnings, 3);
+  EXPECT_NE(text.find("unknown option \"colour=blue\", ignored"),
+            std::string::npos);
+  EXPECT_NE(text.find("bad value in \"stats=yes\""), std::string::npos);
+  EXPECT_NE(text.find("bad value in \"stats_format=xml\""), std::string::npos);
+  EXPECT_TRUE(o.stats_at_exit) << "good settings still apply";
+  EXPECT_EQ(o.stats_format, ReportFormat::kText);
+}
+
+}  // namespace
+}  // namespace slabkit
