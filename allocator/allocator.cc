@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <new>
 
@@ -33,14 +35,36 @@ void ReportAtExit() {
   if (fd != STDERR_FILENO) close(fd);
 }
 
+// The heap profile goes to profile_file, else slabkit.<pid>.heap.
+void WriteProfile() {
+  char path[300];
+  if (options.profile_file[0] != '\0') {
+    snprintf(path, sizeof(path), "%s", options.profile_file);
+  } else {
+    snprintf(path, sizeof(path), "slabkit.%d.heap", static_cast<int>(getpid()));
+  }
+  const int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  if (hardened_made.load())
+    DefaultHardenedAllocator().WriteHeapProfile(fd);
+  else
+    DefaultAllocator().WriteHeapProfile(fd);
+  close(fd);
+}
+
+void OnProfileSignal(int) { WriteProfile(); }
+
 // SLABKIT_OPTIONS, read once, before the first process-wide allocator.
 void ApplyOptions() {
   static const bool applied = [] {
     ParseOptions(getenv("SLABKIT_OPTIONS"), &options, STDERR_FILENO);
-    if (options.guard_sample_rate >= 0) {
-      guard::SetSampleRate(static_cast<uint32_t>(options.guard_sample_rate));
+    if (options.sample_interval >= 0) {
+      guard::SetSampleInterval(static_cast<uint64_t>(options.sample_interval));
     }
     if (options.stats_at_exit) atexit(&ReportAtExit);
+    if (options.profile_at_exit) atexit(&WriteProfile);
+    if (options.profile_signal != 0)
+      signal(options.profile_signal, &OnProfileSignal);
     return true;
   }();
   (void)applied;

@@ -37,8 +37,10 @@ class AllocatorTest : public testing::Test {
   // Sampling would make the hardened flavour's behaviour vary from run to
   // run (a sampled object is unreadable once released); sampled_test
   // covers it.
-  void SetUp() override { guard::SetSampleRate(0); }
-  void TearDown() override { guard::SetSampleRate(guard::kDefaultSampleRate); }
+  void SetUp() override { guard::SetSampleInterval(0); }
+  void TearDown() override {
+    guard::SetSampleInterval(guard::kDefaultSampleInterval);
+  }
 
   using TestAllocator =
       SlabAllocator<Compose<FaultMapper, CountingStats, typename F::Cache,

@@ -15,9 +15,11 @@ class SampledTest : public testing::Test {
  protected:
   void SetUp() override {
     testing::FLAGS_gtest_death_test_style = "threadsafe";
-    guard::SetSampleRate(1);  // every allocation on this thread
+    guard::SetSampleInterval(1);  // every allocation on this thread
   }
-  void TearDown() override { guard::SetSampleRate(guard::kDefaultSampleRate); }
+  void TearDown() override {
+    guard::SetSampleInterval(guard::kDefaultSampleInterval);
+  }
 
   ClassId Register(absl::string_view name, size_t size) {
     absl::StatusOr<ClassId> cls =

@@ -47,6 +47,7 @@
 #include "slab/metadata_arena.h"
 #include "slab/page_map.h"
 #include "slab/slab_class.h"
+#include "stats/heap_profile.h"
 #include "stats/mappings.h"
 
 namespace slabkit {
@@ -125,6 +126,22 @@ class SlabAllocator {
 
   // The allocator as a whole, and the process around it.
   GlobalStats GetGlobalStats() const;
+
+  // Writes a heap profile of the live sampled objects (hardened flavour;
+  // others have no samples) to `fd`, in the format google-pprof reads
+  // (stats/heap_profile.h). Never allocates.
+  void WriteHeapProfile(int fd) const {
+    slabkit::WriteHeapProfile(fd, guard::SampleInterval(), [this](auto&& f) {
+      for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
+        const ClassState* c = classes_[id].load(std::memory_order_acquire);
+        if (c == nullptr) continue;
+        if (const guard::GuardedPool* pool =
+                c->guarded.load(std::memory_order_acquire)) {
+          pool->ForEachLive(f);
+        }
+      }
+    });
+  }
 
   // The bytes of memory the allocator holds for its own records.
   size_t metadata_bytes() const { return arena_.mapped_bytes(); }
@@ -264,6 +281,11 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
   }
   c->cache_misses.fetch_add(1, std::memory_order_relaxed);
   if constexpr (kStates) {
+    // An allocation the fast path did not see (its entry not set up yet)
+    // counts towards sampling here.
+    if (!Cache::FastPathRan(c->cache)) {
+      guard::SampleTick(static_cast<uint32_t>(c->geometry.object_size));
+    }
     if (guard::ConsumeSample() && !c->caches_objects) {
       if (void* p = AllocateGuarded(c)) {
         c->direct_allocations.fetch_add(1, std::memory_order_relaxed);

@@ -29,22 +29,24 @@ struct Object {
 // with cached ones across threads.
 struct Fast {
   static Allocator& Get() { return DefaultAllocator(); }
-  static constexpr uint32_t kSampleRate = 0;
+  static constexpr uint64_t kSampleInterval = 0;
 };
 struct HardenedSampling {
   static HardenedAllocator& Get() { return DefaultHardenedAllocator(); }
-  static constexpr uint32_t kSampleRate = 50;
+  static constexpr uint64_t kSampleInterval = 4096;
 };
 
 template <typename F>
 class StressTest : public testing::Test {
  protected:
-  void TearDown() override { guard::SetSampleRate(guard::kDefaultSampleRate); }
+  void TearDown() override {
+    guard::SetSampleInterval(guard::kDefaultSampleInterval);
+  }
 
   static constexpr size_t kSizes[] = {24, 64, 500};
 
   void SetUp() override {
-    guard::SetSampleRate(F::kSampleRate);
+    guard::SetSampleInterval(F::kSampleInterval);
     for (size_t i = 0; i < 3; ++i) {
       absl::StatusOr<ClassId> cls = F::Get().Register(
           {"stress", kSizes[i], 8, /*zero_init=*/i == 1,

@@ -108,11 +108,11 @@ size_t slabkit_release_idle_memory(void) { return CApi().ReleaseIdleMemory(); }
 
 void slabkit_flush_thread_cache(void) { slabkit::FlushThreadCache(); }
 
-void slabkit_set_guard_sample_rate(unsigned every_n) {
+void slabkit_set_sample_interval(size_t bytes) {
 #ifdef SLABKIT_HARDENED
-  slabkit::guard::SetSampleRate(every_n);
+  slabkit::guard::SetSampleInterval(bytes);
 #else
-  (void)every_n;
+  (void)bytes;
 #endif
 }
 
@@ -151,6 +151,8 @@ int slabkit_stats_report(int fd, int format) {
                            : slabkit::ReportFormat::kText);
   return 0;
 }
+
+void slabkit_heap_profile(int fd) { CApi().WriteHeapProfile(fd); }
 
 const char* slabkit_class_name(slabkit_class cls) {
   absl::StatusOr<slabkit::ClassStats> stats =

@@ -73,11 +73,13 @@ size_t slabkit_release_idle_memory(void);
 /* Returns the calling thread's cached objects to their classes' depots. */
 void slabkit_flush_thread_cache(void);
 
-/* Hardened library: about one allocation in `every_n` (per thread) is placed
- * against a guard page and quarantined on release, so overflows and uses
- * after release of it fault with a report (docs/safety.md). 0 turns sampling
- * off; the default is 1000. The fast library ignores it. */
-void slabkit_set_guard_sample_rate(unsigned every_n);
+/* Hardened library: about one allocation per `bytes` allocated (per thread;
+ * exponential gaps) is sampled: placed against a guard page and quarantined
+ * on release, so overflows and uses after release of it fault with a report,
+ * and recorded for the heap profile (slabkit_heap_profile). 0 turns sampling
+ * off, 1 samples everything; the default is 262144 (256 KiB). The fast
+ * library ignores it. */
+void slabkit_set_sample_interval(size_t bytes);
 
 /* A snapshot of a class (docs/stats.md): exact counts over all threads,
  * whatever their caches hold. */
@@ -110,6 +112,12 @@ int slabkit_class_stats(slabkit_class cls, struct slabkit_class_stats* out);
  * unknown format. */
 enum { SLABKIT_REPORT_TEXT = 0, SLABKIT_REPORT_JSON = 1 };
 int slabkit_stats_report(int fd, int format);
+
+/* Writes a heap profile of the live sampled objects to `fd`, in the format
+ * google-pprof reads (docs/stats.md): `google-pprof --text PROGRAM FILE`.
+ * The fast library samples nothing and writes an empty profile. Never
+ * allocates. */
+void slabkit_heap_profile(int fd);
 
 /* The name `cls` was registered with, or NULL for an unknown class. */
 const char* slabkit_class_name(slabkit_class cls);

@@ -120,7 +120,7 @@ static void test_unknown_class(void) {
 static void test_tuned_caches_and_idle_memory(void) {
   /* This test reads a released object, which a sampled object (hardened
    * library) forbids. */
-  slabkit_set_guard_sample_rate(0);
+  slabkit_set_sample_interval(0);
   slabkit_class cls;
   slabkit_class_config config = {.name = "tuned", .size = 96,
                                  .magazine_capacity = 4, .depot_magazines = 1};
@@ -140,7 +140,7 @@ static void test_tuned_caches_and_idle_memory(void) {
   void* again = slabkit_allocate(cls);
   CHECK(again != NULL);
   slabkit_release(cls, again);
-  slabkit_set_guard_sample_rate(1000);
+  slabkit_set_sample_interval(256 << 10);
 }
 
 static void test_stats(void) {

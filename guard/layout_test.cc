@@ -73,16 +73,17 @@ TEST(GuardLayoutTest, ObjectStatesAddAByteAPerObjectOfMetadata) {
       Geometry(WithObjectStates<SpanGuards>::kParams, 16);
   EXPECT_EQ(plain.state_offset, 0u);
   EXPECT_GT(states.state_offset, states.bitmap_offset);
-  EXPECT_GE(states.meta_bytes, states.state_offset +
-                                   states.num_spans * states.objects_per_span);
+  EXPECT_GE(states.meta_bytes,
+            states.state_offset + states.num_spans * states.objects_per_span);
   EXPECT_EQ(states.objects_per_span, plain.objects_per_span);
 }
 
 TEST(GuardLayoutTest, AnObjectTooLargeForItsGuardIsRefused) {
   slab::LayoutParams p = SpanGuards::kParams;
   p.max_span_bytes = size_t{256} << 10;
-  EXPECT_EQ(slab::ComputeGeometry(size_t{256} << 10, 8, kPage, p).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      slab::ComputeGeometry(size_t{256} << 10, 8, kPage, p).status().code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

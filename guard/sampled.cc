@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -22,23 +23,28 @@ __thread int64_t tls_sample_countdown
 
 namespace {
 
-std::atomic<uint32_t> sample_rate{kDefaultSampleRate};
+std::atomic<uint64_t> sample_interval{kDefaultSampleInterval};
 __thread uint64_t tls_rng __attribute__((tls_model("initial-exec")));
 __thread bool tls_counting __attribute__((tls_model("initial-exec")));
 
-// A gap uniform in [1, 2 * rate]: mean `rate`, and no pattern a program could
-// fall into step with. With sampling off, the rate is looked at again after
-// a long while.
+// Bytes to the next sample: exponentially distributed with the interval as
+// mean, so that every byte is equally likely to be sampled (what a heap
+// profile's unsampling assumes). With sampling off, the interval is looked
+// at again after a long while.
 int64_t NextGap() {
-  const uint32_t rate = sample_rate.load(std::memory_order_relaxed);
-  if (rate == 0) return int64_t{1} << 20;
+  const uint64_t interval = sample_interval.load(std::memory_order_relaxed);
+  if (interval == 0) return int64_t{1} << 30;
+  if (interval == 1) return 1;
   if (tls_rng == 0) {
     tls_rng = reinterpret_cast<uintptr_t>(&tls_rng) * 0x9E3779B97F4A7C15u | 1;
   }
   tls_rng ^= tls_rng << 13;
   tls_rng ^= tls_rng >> 7;
   tls_rng ^= tls_rng << 17;
-  return 1 + static_cast<int64_t>(tls_rng % (2 * uint64_t{rate}));
+  // u in (0, 1]
+  const double u = static_cast<double>((tls_rng >> 11) + 1) * 0x1.0p-53;
+  const double gap = -std::log(u) * static_cast<double>(interval);
+  return gap >= 1 ? static_cast<int64_t>(std::min(gap, 0x1.0p62)) : 1;
 }
 
 // The first page of a pool's chunk: what the fault handler finds by masking.
@@ -104,19 +110,21 @@ void WriteStack(const char* what, void* const* frames, int depth) {
 
 }  // namespace
 
-void SetSampleRate(uint32_t every_n) {
-  sample_rate.store(every_n, std::memory_order_relaxed);
+void SetSampleInterval(uint64_t bytes) {
+  sample_interval.store(bytes, std::memory_order_relaxed);
   // The calling thread's next allocation starts the new rate.
   tls_counting = true;
   tls_sample_countdown = 0;
 }
 
-uint32_t SampleRate() { return sample_rate.load(std::memory_order_relaxed); }
+uint64_t SampleInterval() {
+  return sample_interval.load(std::memory_order_relaxed);
+}
 
 bool ConsumeSample() {
   if (tls_sample_countdown > 0) return false;
   // A zero countdown on a thread's first allocation only starts counting.
-  const bool due = tls_counting && SampleRate() != 0;
+  const bool due = tls_counting && SampleInterval() != 0;
   tls_counting = true;
   tls_sample_countdown = NextGap();
   return due;

@@ -25,18 +25,23 @@
 namespace slabkit {
 namespace guard {
 
-// About one allocation in this many is sampled, per thread (the gaps are
-// random, with this mean). 0 turns sampling off.
-inline constexpr uint32_t kDefaultSampleRate = 1000;
-void SetSampleRate(uint32_t every_n);
-uint32_t SampleRate();
+// About one allocation per this many bytes allocated is sampled, per thread
+// (gaps exponentially distributed with this mean, as tcmalloc and jemalloc
+// sample for heap profiles): the sample is placed in a guarded slot and
+// recorded for the heap profile. 0 turns sampling off; 1 samples every
+// allocation.
+inline constexpr uint64_t kDefaultSampleInterval = uint64_t{256} << 10;
+void SetSampleInterval(uint64_t bytes);
+uint64_t SampleInterval();
 
-// Per-thread countdown to the next sample, decremented on the hardened
-// allocation fast path, which takes its slow path when it reaches zero (a
-// zero-initialized countdown sends the first allocation there too).
+// Per-thread countdown, in bytes, to the next sample, decremented on the
+// hardened allocation fast path, which takes its slow path when it reaches
+// zero (a zero-initialized countdown sends the first allocation there too).
 extern __thread int64_t tls_sample_countdown
     __attribute__((tls_model("initial-exec")));
-inline bool SampleTick() { return --tls_sample_countdown <= 0; }
+inline bool SampleTick(uint32_t bytes) {
+  return (tls_sample_countdown -= bytes) <= 0;
+}
 
 // On the slow path: true when this allocation is to be sampled. Restarts the
 // countdown either way.
@@ -70,6 +75,18 @@ class GuardedPool {
 
   const char* class_name() const { return cls_.name; }
 
+  // Calls f(object, size, stack, depth) for every sampled object the program
+  // holds (racy against concurrent allocation: a snapshot, for profiles).
+  template <typename F>
+  void ForEachLive(F&& f) const {
+    for (size_t i = 0; i < num_slots_; ++i) {
+      const Slot& slot = slots_[i];
+      if (slot.state.load(std::memory_order_acquire) != kHeld) continue;
+      f(static_cast<const void*>(ObjectOf(i)), cls_.size, slot.alloc_stack,
+        static_cast<int>(slot.alloc_depth));
+    }
+  }
+
   // For tests: slots, and slots holding a live object.
   size_t slots() const { return num_slots_; }
   size_t live() const;
@@ -81,7 +98,7 @@ class GuardedPool {
   void ReportFault(const void* addr) const;
 
  private:
-  static constexpr int kStackDepth = 12;
+  static constexpr int kStackDepth = 24;
   static constexpr uint8_t kFree = 0, kHeld = 1, kQuarantined = 2;
   struct Slot {
     std::atomic<uint8_t> state;

@@ -56,26 +56,35 @@ TEST_F(GuardedPoolTest, SlotsComeBackAfterQuarantineAndRunOutCleanly) {
   while (void* p = pool->Allocate()) live.push_back(p);
   EXPECT_EQ(live.size(), pool->slots()) << "then nullptr: allocate normally";
   EXPECT_EQ(std::set<void*>(live.begin(), live.end()).size(), live.size());
-  for (void* p : live) ASSERT_EQ(pool->Release(p), GuardedPool::ReleaseResult::kOk);
+  for (void* p : live)
+    ASSERT_EQ(pool->Release(p), GuardedPool::ReleaseResult::kOk);
   // Released slots go through quarantine and are handed out again.
-  for (size_t i = 0; i < pool->slots(); ++i) ASSERT_NE(pool->Allocate(), nullptr);
+  for (size_t i = 0; i < pool->slots(); ++i)
+    ASSERT_NE(pool->Allocate(), nullptr);
 }
 
-TEST(SamplerTest, AboutOneInNIsSampled) {
-  SetSampleRate(100);
+TEST(SamplerTest, AboutOneSamplePerIntervalOfBytes) {
+  SetSampleInterval(3200);  // 100 allocations of 32 bytes, on average
   int sampled = 0;
   for (int i = 0; i < 100000; ++i) {
-    if (SampleTick() && ConsumeSample()) ++sampled;
+    if (SampleTick(32) && ConsumeSample()) ++sampled;
   }
-  EXPECT_GT(sampled, 500);
-  EXPECT_LT(sampled, 1500);
-  SetSampleRate(0);
+  EXPECT_GT(sampled, 800);
+  EXPECT_LT(sampled, 1200);
+  // Larger objects are sampled in proportion to their bytes.
   sampled = 0;
   for (int i = 0; i < 100000; ++i) {
-    if (SampleTick() && ConsumeSample()) ++sampled;
+    if (SampleTick(320) && ConsumeSample()) ++sampled;
+  }
+  EXPECT_GT(sampled, 8000);
+  EXPECT_LT(sampled, 12000);
+  SetSampleInterval(0);
+  sampled = 0;
+  for (int i = 0; i < 100000; ++i) {
+    if (SampleTick(32) && ConsumeSample()) ++sampled;
   }
   EXPECT_EQ(sampled, 0);
-  SetSampleRate(kDefaultSampleRate);
+  SetSampleInterval(kDefaultSampleInterval);
 }
 
 }  // namespace

@@ -86,6 +86,11 @@ struct MagazineCacheT {
   static magazine::CachedCounts Counts(const PerClass& c) {
     return magazine::CountsOf(c.cached_.id);
   }
+  // Whether the fast path ran for this thread and class (and counted the
+  // allocation towards sampling).
+  static bool FastPathRan(const PerClass& c) {
+    return magazine::EntryReady(c.cached_.id);
+  }
   static CacheStats Stats(const PerClass& c) {
     const magazine::Depot::Stats d = c.depot_.stats();
     CacheStats s;
@@ -125,6 +130,7 @@ struct DirectCache {
   }
   static void Flush(PerClass&) {}
   static magazine::CachedCounts Counts(const PerClass&) { return {}; }
+  static bool FastPathRan(const PerClass&) { return false; }
   static CacheStats Stats(const PerClass&) { return {}; }
 };
 

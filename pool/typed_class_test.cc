@@ -83,7 +83,7 @@ TEST_F(TypedClassTest, CachedConstructionRunsOncePerSlot) {
 }
 
 TEST_F(TypedClassTest, HardenedAllocatorsNeverSampleCachedClasses) {
-  guard::SetSampleRate(1);
+  guard::SetSampleInterval(1);
   auto pool =
       TypedClass<Counted, Construction::kCached, HardenedAllocator>::Create(
           "hardened", DefaultHardenedAllocator());
@@ -93,7 +93,7 @@ TEST_F(TypedClassTest, HardenedAllocatorsNeverSampleCachedClasses) {
     ASSERT_EQ(c->value, 7) << "constructed, not a raw guarded slot";
     pool->Delete(c);
   }
-  guard::SetSampleRate(guard::kDefaultSampleRate);
+  guard::SetSampleInterval(guard::kDefaultSampleInterval);
 }
 
 TEST_F(TypedClassTest, CachingAndZeroInitExcludeEachOther) {

@@ -22,9 +22,9 @@ struct ClassStats {
   // read, so exact whatever the threads' caches hold.
   uint64_t allocations = 0;
   uint64_t releases = 0;
-  uint64_t live = 0;            // allocations - releases
-  uint64_t in_use_bytes = 0;    // live * object_size
-  uint64_t cache_misses = 0;    // allocations that took the slow path
+  uint64_t live = 0;          // allocations - releases
+  uint64_t in_use_bytes = 0;  // live * object_size
+  uint64_t cache_misses = 0;  // allocations that took the slow path
   // Objects handed from the slab to the program or the caches and back
   // (the Stats policy's counts; zero under NoStats).
   uint64_t from_slab = 0;
@@ -55,9 +55,9 @@ struct MapperStats {
 struct GlobalStats {
   static constexpr int kMaxMappers = 32;
   uint32_t classes = 0;
-  size_t reserved_bytes = 0;   // all classes' chunks
+  size_t reserved_bytes = 0;  // all classes' chunks
   size_t committed_bytes = 0;
-  size_t metadata_bytes = 0;   // class records and magazines
+  size_t metadata_bytes = 0;  // class records and magazines
   int mappers = 0;
   MapperStats by_mapper[kMaxMappers];
   // The process: kernel mappings now (from /proc/self/maps; -1 when it

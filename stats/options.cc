@@ -12,14 +12,14 @@ namespace {
 void Warn(int fd, const char* what, const char* key, size_t key_len,
           const char* value, size_t value_len) {
   char line[512];
-  const int n = snprintf(line, sizeof(line),
-                         "slabkit: SLABKIT_OPTIONS: %s \"%.*s=%.*s\", ignored\n",
-                         what, static_cast<int>(key_len), key,
-                         static_cast<int>(value_len), value);
+  const int n = snprintf(
+      line, sizeof(line),
+      "slabkit: SLABKIT_OPTIONS: %s \"%.*s=%.*s\", ignored\n", what,
+      static_cast<int>(key_len), key, static_cast<int>(value_len), value);
   if (n > 0) {
-    (void)!write(fd, line, static_cast<size_t>(n) < sizeof(line)
-                               ? static_cast<size_t>(n)
-                               : sizeof(line) - 1);
+    (void)!write(fd, line,
+                 static_cast<size_t>(n) < sizeof(line) ? static_cast<size_t>(n)
+                                                       : sizeof(line) - 1);
   }
 }
 
@@ -73,9 +73,22 @@ int ParseOptions(const char* text, Options* options, int warn_fd) {
       } else {
         ok = false;
       }
-    } else if (Is(key, key_len, "guard_sample_rate")) {
-      ok = ParseNumber(value, value_len, &number) && number <= UINT32_MAX;
-      if (ok) options->guard_sample_rate = number;
+    } else if (Is(key, key_len, "profile")) {
+      ok = ParseNumber(value, value_len, &number) && number <= 1;
+      if (ok) options->profile_at_exit = number == 1;
+    } else if (Is(key, key_len, "profile_file")) {
+      ok = value_len > 0 && value_len < sizeof(options->profile_file);
+      if (ok) {
+        memcpy(options->profile_file, value, value_len);
+        options->profile_file[value_len] = '\0';
+      }
+    } else if (Is(key, key_len, "profile_signal")) {
+      ok =
+          ParseNumber(value, value_len, &number) && number >= 1 && number <= 64;
+      if (ok) options->profile_signal = static_cast<int>(number);
+    } else if (Is(key, key_len, "sample_interval")) {
+      ok = ParseNumber(value, value_len, &number);
+      if (ok) options->sample_interval = number;
     } else {
       Warn(warn_fd, "unknown option", key, key_len, value, value_len);
       ++warnings;

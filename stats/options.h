@@ -12,10 +12,13 @@
 namespace slabkit {
 
 struct Options {
-  bool stats_at_exit = false;          // stats=1
-  char stats_file[256] = {};           // stats_file=PATH (empty: stderr)
+  bool stats_at_exit = false;  // stats=1
+  char stats_file[256] = {};   // stats_file=PATH (empty: stderr)
   ReportFormat stats_format = ReportFormat::kText;  // stats_format=text|json
-  int64_t guard_sample_rate = -1;      // guard_sample_rate=N (-1: unset)
+  int64_t sample_interval = -1;  // sample_interval=N (-1: unset)
+  bool profile_at_exit = false;  // profile=1
+  char profile_file[256] = {};   // profile_file=PATH
+  int profile_signal = 0;        // profile_signal=N (0: none)
 };
 
 // Parses `text` (may be null) into `options`; warnings go to `warn_fd`.

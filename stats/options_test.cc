@@ -22,14 +22,18 @@ std::string Warnings(const char* text, Options* options, int* count) {
 TEST(OptionsTest, EveryKey) {
   Options o;
   int warnings;
-  Warnings("stats=1,stats_file=/tmp/s.json,stats_format=json,"
-           "guard_sample_rate=50",
-           &o, &warnings);
+  Warnings(
+      "stats=1,stats_file=/tmp/s.json,stats_format=json,"
+      "sample_interval=50,profile=1,profile_file=/tmp/h,profile_signal=12",
+      &o, &warnings);
   EXPECT_EQ(warnings, 0);
   EXPECT_TRUE(o.stats_at_exit);
   EXPECT_STREQ(o.stats_file, "/tmp/s.json");
   EXPECT_EQ(o.stats_format, ReportFormat::kJson);
-  EXPECT_EQ(o.guard_sample_rate, 50);
+  EXPECT_EQ(o.sample_interval, 50);
+  EXPECT_TRUE(o.profile_at_exit);
+  EXPECT_STREQ(o.profile_file, "/tmp/h");
+  EXPECT_EQ(o.profile_signal, 12);
 }
 
 TEST(OptionsTest, NothingSetKeepsDefaults) {
@@ -39,7 +43,7 @@ TEST(OptionsTest, NothingSetKeepsDefaults) {
   EXPECT_EQ(Warnings("", &o, &warnings), "");
   EXPECT_EQ(Warnings(",,", &o, &warnings), "");
   EXPECT_FALSE(o.stats_at_exit);
-  EXPECT_EQ(o.guard_sample_rate, -1);
+  EXPECT_EQ(o.sample_interval, -1);
 }
 
 TEST(OptionsTest, UnknownKeysAndBadValuesWarnAndAreIgnored) {

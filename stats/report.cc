@@ -44,30 +44,31 @@ void ReportWriter::Printf(const char* format, ...) {
 
 void ReportWriter::Begin(const char* allocator, const GlobalStats& g) {
   if (format_ == ReportFormat::kText) {
-    Printf("slabkit stats: %s: %u classes, %zu KiB reserved, %zu KiB "
-           "committed, %zu KiB metadata, %lld kernel mappings, %llu misuse\n",
-           allocator, g.classes, g.reserved_bytes >> 10,
-           g.committed_bytes >> 10, g.metadata_bytes >> 10,
-           static_cast<long long>(g.kernel_mappings),
-           static_cast<unsigned long long>(g.misuse_events));
+    Printf(
+        "slabkit stats: %s: %u classes, %zu KiB reserved, %zu KiB "
+        "committed, %zu KiB metadata, %lld kernel mappings, %llu misuse\n",
+        allocator, g.classes, g.reserved_bytes >> 10, g.committed_bytes >> 10,
+        g.metadata_bytes >> 10, static_cast<long long>(g.kernel_mappings),
+        static_cast<unsigned long long>(g.misuse_events));
     for (int m = 0; m < g.mappers; ++m) {
       Printf("  mapper %-10s %10zu KiB reserved %10zu KiB committed\n",
              g.by_mapper[m].name, g.by_mapper[m].reserved_bytes >> 10,
              g.by_mapper[m].committed_bytes >> 10);
     }
     Printf("  %-4s %-20s %7s %10s %10s %9s %9s %7s %6s %11s\n", "id", "class",
-           "object", "allocs", "releases", "live", "misses", "cached",
-           "spans", "committed");
+           "object", "allocs", "releases", "live", "misses", "cached", "spans",
+           "committed");
     return;
   }
   char name[256];
   JsonString(allocator, name, sizeof(name));
-  Printf("{\"allocator\":\"%s\",\"classes\":%u,\"reserved_bytes\":%zu,"
-         "\"committed_bytes\":%zu,\"metadata_bytes\":%zu,"
-         "\"kernel_mappings\":%lld,\"misuse_events\":%llu,\"mappers\":[",
-         name, g.classes, g.reserved_bytes, g.committed_bytes,
-         g.metadata_bytes, static_cast<long long>(g.kernel_mappings),
-         static_cast<unsigned long long>(g.misuse_events));
+  Printf(
+      "{\"allocator\":\"%s\",\"classes\":%u,\"reserved_bytes\":%zu,"
+      "\"committed_bytes\":%zu,\"metadata_bytes\":%zu,"
+      "\"kernel_mappings\":%lld,\"misuse_events\":%llu,\"mappers\":[",
+      name, g.classes, g.reserved_bytes, g.committed_bytes, g.metadata_bytes,
+      static_cast<long long>(g.kernel_mappings),
+      static_cast<unsigned long long>(g.misuse_events));
   for (int m = 0; m < g.mappers; ++m) {
     JsonString(g.by_mapper[m].name, name, sizeof(name));
     Printf("%s{\"name\":\"%s\",\"reserved_bytes\":%zu,\"committed_bytes\":%zu}",
@@ -84,34 +85,36 @@ void ReportWriter::Class(const ClassStats& s) {
            s.id, s.name, s.object_size, static_cast<ull>(s.allocations),
            static_cast<ull>(s.releases), static_cast<ull>(s.live),
            static_cast<ull>(s.cache_misses),
-           static_cast<ull>(s.depot_objects + s.thread_cached_objects),
-           s.spans, s.committed_bytes >> 10);
+           static_cast<ull>(s.depot_objects + s.thread_cached_objects), s.spans,
+           s.committed_bytes >> 10);
     return;
   }
   char name[256];
   char mapper[64];
   JsonString(s.name, name, sizeof(name));
   JsonString(s.mapper, mapper, sizeof(mapper));
-  Printf("%s{\"id\":%u,\"name\":\"%s\",\"mapper\":\"%s\",\"size\":%zu,"
-         "\"object_size\":%zu,\"alignment\":%zu,\"allocations\":%llu,"
-         "\"releases\":%llu,\"live\":%llu,\"in_use_bytes\":%llu,"
-         "\"cache_misses\":%llu,\"from_slab\":%llu,\"to_slab\":%llu,"
-         "\"peak_out_of_slab\":%llu,",
-         first_class_ ? "" : ",", s.id, name, mapper, s.size, s.object_size,
-         s.alignment, static_cast<ull>(s.allocations),
-         static_cast<ull>(s.releases), static_cast<ull>(s.live),
-         static_cast<ull>(s.in_use_bytes), static_cast<ull>(s.cache_misses),
-         static_cast<ull>(s.from_slab), static_cast<ull>(s.to_slab),
-         static_cast<ull>(s.peak_out_of_slab));
-  Printf("\"chunks\":%zu,\"spans\":%zu,\"reserved_bytes\":%zu,"
-         "\"committed_bytes\":%zu,\"decommitted_spans\":%zu,"
-         "\"magazine_capacity\":%u,\"magazines\":%llu,\"depot_objects\":%llu,"
-         "\"thread_cached_objects\":%llu,\"depot_exchanges\":%llu}",
-         s.chunks, s.spans, s.reserved_bytes, s.committed_bytes,
-         s.decommitted_spans, s.magazine_capacity,
-         static_cast<ull>(s.magazines), static_cast<ull>(s.depot_objects),
-         static_cast<ull>(s.thread_cached_objects),
-         static_cast<ull>(s.depot_exchanges));
+  Printf(
+      "%s{\"id\":%u,\"name\":\"%s\",\"mapper\":\"%s\",\"size\":%zu,"
+      "\"object_size\":%zu,\"alignment\":%zu,\"allocations\":%llu,"
+      "\"releases\":%llu,\"live\":%llu,\"in_use_bytes\":%llu,"
+      "\"cache_misses\":%llu,\"from_slab\":%llu,\"to_slab\":%llu,"
+      "\"peak_out_of_slab\":%llu,",
+      first_class_ ? "" : ",", s.id, name, mapper, s.size, s.object_size,
+      s.alignment, static_cast<ull>(s.allocations),
+      static_cast<ull>(s.releases), static_cast<ull>(s.live),
+      static_cast<ull>(s.in_use_bytes), static_cast<ull>(s.cache_misses),
+      static_cast<ull>(s.from_slab), static_cast<ull>(s.to_slab),
+      static_cast<ull>(s.peak_out_of_slab));
+  Printf(
+      "\"chunks\":%zu,\"spans\":%zu,\"reserved_bytes\":%zu,"
+      "\"committed_bytes\":%zu,\"decommitted_spans\":%zu,"
+      "\"magazine_capacity\":%u,\"magazines\":%llu,\"depot_objects\":%llu,"
+      "\"thread_cached_objects\":%llu,\"depot_exchanges\":%llu}",
+      s.chunks, s.spans, s.reserved_bytes, s.committed_bytes,
+      s.decommitted_spans, s.magazine_capacity, static_cast<ull>(s.magazines),
+      static_cast<ull>(s.depot_objects),
+      static_cast<ull>(s.thread_cached_objects),
+      static_cast<ull>(s.depot_exchanges));
   first_class_ = false;
 }
 

@@ -152,7 +152,7 @@ int main() {
 
   Step("The hardened flavour samples objects into guarded pages");
   ExpectAbort("uses a sampled object after releasing it", [] {
-    slabkit::guard::SetSampleRate(1);  // sample every allocation
+    slabkit::guard::SetSampleInterval(1);  // sample every allocation
     slabkit::HardenedAllocator& hardened = slabkit::DefaultHardenedAllocator();
     const ClassId session = *hardened.Register({"session", 40});
     volatile char* p = static_cast<char*>(hardened.Allocate(session));
