@@ -39,7 +39,16 @@ bool LoadMimalloc() {
   return loaded;
 }
 
-enum Which { kSlabkit, kGlibc, kMimalloc, kSlabkitHardened };
+enum Which { kSlabkit, kGlibc, kMimalloc, kSlabkitHardened, kSlabkitUncounted };
+
+// The default composition with counting compiled out of the fast paths.
+using Uncounted = slabkit::SlabAllocator<slabkit::Compose<
+    slabkit::DefaultMapper, slabkit::NoStats, slabkit::UncountedMagazineCache>>;
+Uncounted& UncountedAllocator() {
+  static Uncounted* const allocator =
+      new Uncounted(&slabkit::DefaultMapperInstance());
+  return *allocator;
+}
 
 // A class of `size` bytes in the allocator Get() returns.
 template <auto Get>
@@ -60,6 +69,8 @@ bool MakeSubject(Which which, size_t size, Subject* s) {
       return SlabkitSubject<&slabkit::DefaultAllocator>(size, s);
     case kSlabkitHardened:
       return SlabkitSubject<&slabkit::DefaultHardenedAllocator>(size, s);
+    case kSlabkitUncounted:
+      return SlabkitSubject<&UncountedAllocator>(size, s);
     case kGlibc:
       s->allocate = [](const Subject& x) { return malloc(x.size); };
       s->release = [](const Subject&, void* p) { free(p); };
@@ -162,7 +173,8 @@ void BM_ProducerConsumer(benchmark::State& state) {
 void Subjects(benchmark::internal::Benchmark* b) {
   b->ArgNames({"alloc", "size"});
   for (int size : {32, 256}) {
-    for (Which which : {kSlabkit, kSlabkitHardened, kGlibc, kMimalloc}) {
+    for (Which which :
+         {kSlabkit, kSlabkitUncounted, kSlabkitHardened, kGlibc, kMimalloc}) {
       b->Args({which, size});
     }
   }

@@ -21,11 +21,12 @@ peers=(
   "mimalloc malloc/free|$libdir/libmimalloc.so.2"
 )
 
-# count LOOP PRELOAD MODE PAIRS: total instructions of one run.
+# count LOOP PRELOAD MODE PAIRS: total instructions of one run
+# ($OPTIONS goes to SLABKIT_OPTIONS).
 count() {
   local out
-  out=$(LD_PRELOAD="$2" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-    "$dir/$1" "$3" "$size" "$4" 2>&1)
+  out=$(SLABKIT_OPTIONS="${OPTIONS:-}" LD_PRELOAD="$2" valgrind --tool=callgrind \
+    --callgrind-out-file=/dev/null "$dir/$1" "$3" "$size" "$4" 2>&1)
   awk '/Collected :/ {print $NF}' <<<"$out"
 }
 
@@ -39,6 +40,7 @@ per_pair() {
 printf '%-24s %s\n' "allocator" "instructions per ${size}-byte pair"
 printf '%-24s %s\n' "slabkit class API" "$(per_pair pair_loop "" slabkit)"
 printf '%-24s %s\n' "slabkit hardened" "$(per_pair pair_loop_hardened "" slabkit)"
+printf '%-24s %s\n' "  sampling off" "$(OPTIONS=sample_interval=0 per_pair pair_loop_hardened "" slabkit)"
 for peer in "${peers[@]}"; do
   name=${peer%%|*}
   lib=${peer#*|}

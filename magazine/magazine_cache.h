@@ -47,7 +47,9 @@ struct CacheStats {
 
 // kStates: the hardened flavour, which also keeps every object's state (its
 // Layout must have object_states).
-template <bool kStates>
+// kCount: the fast paths count calls per thread (exact stats); without it
+// the allocations and releases the caches serve go uncounted.
+template <bool kStates, bool kCount = true>
 struct MagazineCacheT {
   static constexpr bool kTracksStates = kStates;
 
@@ -66,12 +68,12 @@ struct MagazineCacheT {
 
   template <typename Slow>
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Allocate(uint32_t id, Slow&& slow) {
-    return magazine::Allocate<kStates>(id, slow);
+    return magazine::Allocate<kStates, kStates, kCount>(id, slow);
   }
   template <typename Slow>
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void Release(uint32_t id, void* p,
                                                    Slow&& slow) {
-    return magazine::Release<kStates>(id, p, slow);
+    return magazine::Release<kStates, kCount>(id, p, slow);
   }
   static magazine::AllocateResult AllocateSlow(PerClass& c) {
     return magazine::AllocateSlow(c.cached_);
@@ -105,6 +107,8 @@ struct MagazineCacheT {
 
 using MagazineCache = MagazineCacheT<false>;
 using HardenedMagazineCache = MagazineCacheT<true>;
+// For measuring what counting costs (benchmarks/fast_path_benchmark).
+using UncountedMagazineCache = MagazineCacheT<false, false>;
 
 // Caches nothing: every call reaches the class's slab under its lock (and
 // the allocator keeps object states there, when the layout has them).

@@ -119,7 +119,8 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint8_t* StateOf(const ClassCache& c,
 // An object from this thread's magazine for class `id`, else slow().
 // kSample: count the allocation towards the next guarded sample (hardened
 // flavour), which the slow path then serves.
-template <bool kStates, bool kSample = kStates, typename Slow>
+template <bool kStates, bool kSample = kStates, bool kCount = true,
+          typename Slow>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow) {
   if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return slow();
   if constexpr (kSample) {
@@ -132,7 +133,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow) {
   if (ABSL_PREDICT_FALSE(top == c.base)) return slow();  // empty, or unset
   void* p = *--top;
   c.top = top;
-  Count(c.allocations);
+  if constexpr (kCount) Count(c.allocations);
   if constexpr (kStates) {
     const uint32_t data =
         (static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p)) &
@@ -151,7 +152,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow) {
 // Caches `p` for class `id` when it is certainly the start of an object of
 // that class and not the object released last (hardened: and the program
 // holds it); otherwise slow(), which diagnoses misuse or makes room.
-template <bool kStates, typename Slow>
+template <bool kStates, bool kCount = true, typename Slow>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Release(uint32_t id, void* p,
                                                  Slow&& slow) {
   if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return slow();
@@ -204,7 +205,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Release(uint32_t id, void* p,
   }
   *top = p;
   c.top = top + 1;
-  Count(c.releases);
+  if constexpr (kCount) Count(c.releases);
 }
 
 // The fast paths as tests, for callers that continue differently (the slow
