@@ -494,6 +494,9 @@ absl::StatusOr<ClassStats> SlabAllocator<Config>::GetStats(ClassId cls) const {
   s.live = s.allocations > s.releases ? s.allocations - s.releases : 0;
   s.in_use_bytes = s.live * c->geometry.object_size;
   s.cache_misses = c->cache_misses.load(std::memory_order_relaxed);
+  s.cache_hits =
+      s.allocations > s.cache_misses ? s.allocations - s.cache_misses : 0;
+  s.misuse_events = MisuseEvents(c->id);
   std::lock_guard<std::mutex> lock(c->mu);
   s.from_slab = c->stats.allocations();
   s.to_slab = c->stats.releases();

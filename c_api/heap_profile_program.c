@@ -2,6 +2,7 @@
  * with every allocation sampled, then writes a heap profile to argv[1].
  * heap_profile_test.sh reads the profile with google-pprof. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -15,11 +16,13 @@ __attribute__((noinline)) void allocate_sessions(void) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 2) return 2;
+  if (argc != 2 && argc != 3) return 2;
   slabkit_set_sample_interval(1);  /* sample every allocation */
   slabkit_class_config config = {.name = "session", .size = 200};
   if (slabkit_class_register(&config, &session_class) != 0) return 1;
   allocate_sessions();
+  /* With a second argument: let SLABKIT_OPTIONS=profile_signal=12 write it. */
+  if (argc == 3) raise(12);
   const int fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) return 1;
   slabkit_heap_profile(fd);

@@ -14,4 +14,10 @@ command -v google-pprof >/dev/null || fail "google-pprof is not installed (tools
 text=$(google-pprof --text "$prog" "$profile" 2>&1) || fail "google-pprof failed: $text"
 echo "$text"
 grep -q 'allocate_sessions' <<<"$text" || fail "allocate_sessions not in the profile"
+# On a signal: SLABKIT_OPTIONS=profile_signal=N writes the profile when N
+# arrives (the program raises it itself, with the sessions live).
+on_signal="$TEST_TMPDIR/on_signal.heap"
+SLABKIT_OPTIONS="profile_signal=12,profile_file=$on_signal" "$prog" "$TEST_TMPDIR/unused.heap" raise \
+  || fail "program exited $? with profile_signal"
+head -1 "$on_signal" | grep -q '^heap profile: *50:' || fail "signal profile: $(head -1 "$on_signal")"
 echo PASS

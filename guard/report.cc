@@ -10,10 +10,19 @@
 namespace slabkit {
 namespace {
 std::atomic<uint64_t> misuse_events{0};
+// By class id (ids are below 4096; others count only in the total).
+constexpr uint32_t kClasses = 4096;
+std::atomic<uint32_t> misuse_by_class[kClasses];
 }  // namespace
 
 uint64_t MisuseEvents() {
   return misuse_events.load(std::memory_order_relaxed);
+}
+
+uint64_t MisuseEvents(uint32_t class_id) {
+  return class_id < kClasses
+             ? misuse_by_class[class_id].load(std::memory_order_relaxed)
+             : 0;
 }
 
 const char* MisuseName(Misuse kind) {
@@ -38,6 +47,9 @@ void ReportMisuse(Misuse kind, const void* address, const char* class_name,
                   uint32_t class_id, const char* owner_name,
                   uint32_t owner_id) {
   misuse_events.fetch_add(1, std::memory_order_relaxed);
+  if (class_id < kClasses) {
+    misuse_by_class[class_id].fetch_add(1, std::memory_order_relaxed);
+  }
   char line[512];
   int n = absl::SNPrintF(line, sizeof(line),
                          "slabkit: %s: address %p, class \"%s\" (id %u)",

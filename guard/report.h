@@ -20,6 +20,8 @@ enum class Misuse {
 // Misuse reported so far in this process (each one aborts, so this is read
 // by whatever runs after: a signal handler, a core dump's reader).
 uint64_t MisuseEvents();
+// Those reported against class `class_id`.
+uint64_t MisuseEvents(uint32_t class_id);
 
 // The words the diagnostic uses for `kind` ("double free", ...).
 const char* MisuseName(Misuse kind);

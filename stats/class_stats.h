@@ -22,9 +22,11 @@ struct ClassStats {
   // read, so exact whatever the threads' caches hold.
   uint64_t allocations = 0;
   uint64_t releases = 0;
-  uint64_t live = 0;          // allocations - releases
-  uint64_t in_use_bytes = 0;  // live * object_size
-  uint64_t cache_misses = 0;  // allocations that took the slow path
+  uint64_t live = 0;           // allocations - releases
+  uint64_t in_use_bytes = 0;   // live * object_size
+  uint64_t cache_hits = 0;     // allocations the fast path served
+  uint64_t cache_misses = 0;   // allocations that took the slow path
+  uint64_t misuse_events = 0;  // misuse reported against the class
   // Objects handed from the slab to the program or the caches and back
   // (the Stats policy's counts; zero under NoStats).
   uint64_t from_slab = 0;

@@ -97,12 +97,13 @@ void ReportWriter::Class(const ClassStats& s) {
       "%s{\"id\":%u,\"name\":\"%s\",\"mapper\":\"%s\",\"size\":%zu,"
       "\"object_size\":%zu,\"alignment\":%zu,\"allocations\":%llu,"
       "\"releases\":%llu,\"live\":%llu,\"in_use_bytes\":%llu,"
-      "\"cache_misses\":%llu,\"from_slab\":%llu,\"to_slab\":%llu,"
-      "\"peak_out_of_slab\":%llu,",
+      "\"cache_hits\":%llu,\"cache_misses\":%llu,\"misuse_events\":%llu,"
+      "\"from_slab\":%llu,\"to_slab\":%llu,\"peak_out_of_slab\":%llu,",
       first_class_ ? "" : ",", s.id, name, mapper, s.size, s.object_size,
       s.alignment, static_cast<ull>(s.allocations),
       static_cast<ull>(s.releases), static_cast<ull>(s.live),
-      static_cast<ull>(s.in_use_bytes), static_cast<ull>(s.cache_misses),
+      static_cast<ull>(s.in_use_bytes), static_cast<ull>(s.cache_hits),
+      static_cast<ull>(s.cache_misses), static_cast<ull>(s.misuse_events),
       static_cast<ull>(s.from_slab), static_cast<ull>(s.to_slab),
       static_cast<ull>(s.peak_out_of_slab));
   Printf(
