@@ -14,6 +14,7 @@
 #include "allocator/allocator.h"
 #include "c_api/slabkit.h"
 #include "guard/sampled.h"
+#include "stats/report.h"
 
 namespace {
 
@@ -184,6 +185,11 @@ int main() {
   const size_t returned = DefaultAllocator().ReleaseIdleMemory();
   absl::PrintF("ReleaseIdleMemory() decommitted %u KiB\n", returned >> 10);
 
-  PrintStats({node, zeroed, cold});
+  Step(
+      "The same, as slabkit's report (SLABKIT_OPTIONS=stats=1 prints it at "
+      "exit)");
+  fflush(stdout);
+  slabkit::WriteReport(DefaultAllocator(), "default", STDOUT_FILENO,
+                       slabkit::ReportFormat::kText);
   return 0;
 }
