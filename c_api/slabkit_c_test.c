@@ -12,6 +12,17 @@
 #include "c_api/slabkit.h"
 
 static int failures = 0;
+
+/* Reads `fd` to its end (at most size - 1 bytes), then closes it. */
+static void read_all(int fd, char* text, size_t size) {
+  size_t got = 0;
+  ssize_t n;
+  while (got < size - 1 && (n = read(fd, text + got, size - 1 - got)) > 0) {
+    got += (size_t)n;
+  }
+  text[got] = '\0';
+  close(fd);
+}
 #define CHECK(cond)                                                            \
   do {                                                                         \
     if (!(cond)) {                                                             \
@@ -166,13 +177,7 @@ static void test_stats(void) {
   CHECK(slabkit_stats_report(fds[1], SLABKIT_REPORT_JSON) == 0);
   close(fds[1]);
   char text[65536] = {0};
-  size_t got = 0;
-  ssize_t n;
-  while (got < sizeof(text) - 1 &&
-         (n = read(fds[0], text + got, sizeof(text) - 1 - got)) > 0) {
-    got += (size_t)n;
-  }
-  close(fds[0]);
+  read_all(fds[0], text, sizeof(text));
   CHECK(strstr(text, "\"name\":\"stats-from-c\"") != NULL);
   CHECK(strstr(text, "\"allocations\":300,\"releases\":100,\"live\":200") != NULL);
   CHECK(slabkit_stats_report(1, 7) == EINVAL);
@@ -191,13 +196,7 @@ static void expect_abort(void (*misuse)(void), const char* words) {
   }
   close(fds[1]);
   char text[1024] = {0};
-  size_t got = 0;
-  ssize_t n;
-  while (got < sizeof(text) - 1 &&
-         (n = read(fds[0], text + got, sizeof(text) - 1 - got)) > 0) {
-    got += (size_t)n;
-  }
-  close(fds[0]);
+  read_all(fds[0], text, sizeof(text));
   int status = 0;
   CHECK(waitpid(pid, &status, 0) == pid);
   CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);

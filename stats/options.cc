@@ -39,6 +39,15 @@ bool ParseNumber(const char* s, size_t n, int64_t* out) {
   return true;
 }
 
+// Copies a non-empty path that fits, or returns false.
+template <size_t N>
+bool CopyPath(const char* value, size_t n, char (&out)[N]) {
+  if (n == 0 || n >= N) return false;
+  memcpy(out, value, n);
+  out[n] = '\0';
+  return true;
+}
+
 }  // namespace
 
 int ParseOptions(const char* text, Options* options, int warn_fd) {
@@ -60,11 +69,7 @@ int ParseOptions(const char* text, Options* options, int warn_fd) {
       ok = ParseNumber(value, value_len, &number) && number <= 1;
       if (ok) options->stats_at_exit = number == 1;
     } else if (Is(key, key_len, "stats_file")) {
-      ok = value_len > 0 && value_len < sizeof(options->stats_file);
-      if (ok) {
-        memcpy(options->stats_file, value, value_len);
-        options->stats_file[value_len] = '\0';
-      }
+      ok = CopyPath(value, value_len, options->stats_file);
     } else if (Is(key, key_len, "stats_format")) {
       if (Is(value, value_len, "text")) {
         options->stats_format = ReportFormat::kText;
@@ -77,11 +82,7 @@ int ParseOptions(const char* text, Options* options, int warn_fd) {
       ok = ParseNumber(value, value_len, &number) && number <= 1;
       if (ok) options->profile_at_exit = number == 1;
     } else if (Is(key, key_len, "profile_file")) {
-      ok = value_len > 0 && value_len < sizeof(options->profile_file);
-      if (ok) {
-        memcpy(options->profile_file, value, value_len);
-        options->profile_file[value_len] = '\0';
-      }
+      ok = CopyPath(value, value_len, options->profile_file);
     } else if (Is(key, key_len, "profile_signal")) {
       ok =
           ParseNumber(value, value_len, &number) && number >= 1 && number <= 64;
