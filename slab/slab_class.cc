@@ -1,8 +1,10 @@
 #include "slab/slab_class.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <cstring>
 
 #include "absl/numeric/bits.h"
@@ -17,11 +19,18 @@ std::atomic<size_t> budget_override{0};
 
 size_t DefaultGuardedSpanBudget() {
   static const size_t budget = [] {
+    // Read with open/read: stdio would allocate, and slabkit may be malloc.
     size_t max_map_count = 65530;  // Linux's default
-    if (FILE* f = fopen("/proc/sys/vm/max_map_count", "re")) {
-      unsigned long value;
-      if (fscanf(f, "%lu", &value) == 1 && value > 0) max_map_count = value;
-      fclose(f);
+    const int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      char text[32] = {};
+      const ssize_t n = read(fd, text, sizeof(text) - 1);
+      close(fd);
+      size_t value = 0;
+      for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; ++i) {
+        value = value * 10 + static_cast<size_t>(text[i] - '0');
+      }
+      if (value > 0) max_map_count = value;
     }
     return max_map_count / 4;
   }();

@@ -1,0 +1,128 @@
+// Fails every mapper call of a scenario, one at a time, and checks what the
+// program sees: an allocation either succeeds or returns null with ENOMEM;
+// no object is handed out twice or lost; and once the mapper heals, the
+// allocator works on. For each composition: no cache, magazines, hardened.
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "allocator/allocator.h"
+#include "gtest/gtest.h"
+#include "guard/layout.h"
+#include "guard/sampled.h"
+#include "mapper/fault_injecting_mapper.h"
+#include "mapper/mmap_mapper.h"
+
+namespace slabkit {
+namespace {
+
+using FaultMapper = FaultInjectingMapper<MmapMapper>;
+
+template <typename Cache, typename Layout = DefaultLayout>
+struct Flavour {
+  using Allocator =
+      SlabAllocator<Compose<FaultMapper, CountingStats, Cache, Layout>>;
+};
+using Flavours = testing::Types<
+    Flavour<DirectCache>, Flavour<MagazineCache>,
+    Flavour<HardenedMagazineCache, guard::WithObjectStates<guard::SpanGuards>>>;
+
+template <typename F>
+class FaultInjectionTest : public testing::Test {
+ protected:
+  void SetUp() override { guard::SetSampleInterval(0); }
+  void TearDown() override {
+    guard::SetSampleInterval(guard::kDefaultSampleInterval);
+  }
+};
+TYPED_TEST_SUITE(FaultInjectionTest, Flavours);
+
+// Two classes, enough objects to need several spans and chunks, releases
+// between: every kind of mapper call the allocator makes.
+struct Scenario {
+  static constexpr int kObjects = 3000;
+  static constexpr size_t kSizes[2] = {2000, 100};
+};
+
+TYPED_TEST(FaultInjectionTest, EveryMapperCallFailedOnce) {
+  const MapperOp kOps[] = {MapperOp::kReserve, MapperOp::kCommit,
+                           MapperOp::kProtect};
+  for (MapperOp op : kOps) {
+    // Count the scenario's calls of `op` on a clean run, then fail each.
+    uint64_t calls = 0;
+    int surfaced = 0;  // injected failures the program saw as ENOMEM
+    for (uint64_t nth = 0; nth == 0 || nth <= calls; ++nth) {
+      SCOPED_TRACE(testing::Message()
+                   << "op " << static_cast<int>(op) << " call " << nth);
+      auto inner = std::make_unique<MmapMapper>();
+      auto* mapper = new FaultMapper(inner.release());  // classes outlive
+      auto* allocator = new typename TypeParam::Allocator(mapper);
+      ClassId classes[2];
+      for (int k = 0; k < 2; ++k) {
+        absl::StatusOr<ClassId> id =
+            allocator->Register({"faulty", Scenario::kSizes[k]});
+        ASSERT_TRUE(id.ok());
+        classes[k] = *id;
+      }
+      if (nth > 0) mapper->FailNth(op, nth);
+      std::set<void*> live;
+      std::vector<std::pair<int, void*>> held;
+      int failures = 0;
+      for (int i = 0; i < Scenario::kObjects; ++i) {
+        const int k = i % 2;
+        errno = 0;
+        void* p = allocator->Allocate(classes[k]);
+        if (p == nullptr) {
+          ASSERT_EQ(errno, ENOMEM);
+          ++failures;
+          continue;
+        }
+        ASSERT_TRUE(live.insert(p).second) << "handed out twice";
+        memset(p, k + 1, Scenario::kSizes[k]);
+        held.push_back({k, p});
+        if (i % 3 == 0) {  // churn
+          auto [rk, rp] = held[held.size() / 2];
+          live.erase(rp);
+          allocator->Release(classes[rk], rp);
+          held[held.size() / 2] = held.back();
+          held.pop_back();
+        }
+      }
+      if (nth == 0) {
+        calls = mapper->calls(op);
+        ASSERT_EQ(failures, 0) << "a clean run fails nothing";
+        ASSERT_GT(calls, 0u);
+      } else {
+        EXPECT_LE(failures, 1) << "one failed call fails one allocation";
+        surfaced += failures;
+      }
+      // Healed: everything held is intact, and allocation goes on.
+      mapper->Heal();
+      for (auto [k, p] : held) {
+        const unsigned char* b = static_cast<unsigned char*>(p);
+        ASSERT_EQ(b[0], k + 1);
+        ASSERT_EQ(b[Scenario::kSizes[k] - 1], k + 1);
+      }
+      for (int k = 0; k < 2; ++k) {
+        void* p = allocator->Allocate(classes[k]);
+        ASSERT_NE(p, nullptr);
+        ASSERT_TRUE(live.insert(p).second);
+        allocator->Release(classes[k], p);
+        live.erase(p);
+      }
+      for (auto [k, p] : held) allocator->Release(classes[k], p);
+      allocator->ReleaseIdleMemory();
+      for (ClassId cls : classes) {
+        EXPECT_EQ(allocator->GetStats(cls)->live, 0u) << "nothing lost";
+      }
+    }
+    EXPECT_GT(surfaced, 0) << "failed calls of op " << static_cast<int>(op)
+                           << " reached the program";
+  }
+}
+
+}  // namespace
+}  // namespace slabkit
