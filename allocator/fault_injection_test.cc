@@ -15,6 +15,7 @@
 #include "guard/sampled.h"
 #include "mapper/fault_injecting_mapper.h"
 #include "mapper/mmap_mapper.h"
+#include "testing/keep.h"
 
 namespace slabkit {
 namespace {
@@ -57,9 +58,11 @@ TYPED_TEST(FaultInjectionTest, EveryMapperCallFailedOnce) {
     for (uint64_t nth = 0; nth == 0 || nth <= calls; ++nth) {
       SCOPED_TRACE(testing::Message()
                    << "op " << static_cast<int>(op) << " call " << nth);
-      auto inner = std::make_unique<MmapMapper>();
-      auto* mapper = new FaultMapper(inner.release());  // classes outlive
-      auto* allocator = new typename TypeParam::Allocator(mapper);
+      // Classes outlive the run: what they use stays (reachable) for good.
+      auto* mapper = conformance::Keep(
+          new FaultMapper(conformance::Keep(new MmapMapper())));
+      auto* allocator =
+          conformance::Keep(new typename TypeParam::Allocator(mapper));
       ClassId classes[2];
       for (int k = 0; k < 2; ++k) {
         absl::StatusOr<ClassId> id =

@@ -30,20 +30,13 @@
 #include "gtest/gtest.h"
 #include "mapper/file_mapper.h"
 #include "mapper/fixed_region_mapper.h"
+#include "testing/keep.h"
 
 namespace slabkit {
 namespace conformance {
 
-// Subjects live as long as the process (their classes do): what they make is
-// kept reachable here, so that leak checkers see it is meant to stay.
-template <typename T>
-T* Keep(T* p) {
-  static std::mutex mu;
-  static auto* const kept = new std::vector<const void*>();
-  std::lock_guard<std::mutex> lock(mu);
-  kept->push_back(p);
-  return p;
-}
+// Subjects live as long as the process (their classes do): what they make
+// is kept reachable (testing/keep.h).
 
 // Makes a mapper for a test subject.
 template <typename M>
