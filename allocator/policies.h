@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "guard/layout.h"
 #include "magazine/magazine_cache.h"
 #include "slab/chunk.h"
 
@@ -13,9 +14,7 @@ namespace slabkit {
 
 // Layout policy: `static constexpr slab::LayoutParams kParams`, the chunk
 // layout every class of the allocator uses.
-struct DefaultLayout {
-  static constexpr slab::LayoutParams kParams = {};
-};
+using DefaultLayout = guard::ChunkGuards;
 
 // Cache policy: what sits between the API and a class's locked slab; see
 // magazine/magazine_cache.h for the interface. MagazineCache (per-thread

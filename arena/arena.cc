@@ -4,14 +4,6 @@
 #include <cerrno>
 
 namespace slabkit {
-namespace {
-
-size_t RoundUp(size_t x, size_t multiple) {
-  return (x + multiple - 1) / multiple * multiple;
-}
-
-}  // namespace
-
 // The header page of a chunk: [header page][guard page][data ...].
 struct Arena::Chunk {
   Chunk* next;

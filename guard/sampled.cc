@@ -54,10 +54,6 @@ struct ChunkHeader {
   GuardedPool* pool;
 };
 
-size_t RoundUp(size_t x, size_t multiple) {
-  return (x + multiple - 1) / multiple * multiple;
-}
-
 struct sigaction previous_segv;
 struct sigaction previous_bus;
 

@@ -123,12 +123,10 @@ template <bool kStates, bool kSample = kStates, bool kCount = true,
           typename Slow>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow) {
   if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return slow();
-  if constexpr (kSample) {
-    if (ABSL_PREDICT_FALSE(guard::SampleTick(EntryFor(id).object_size))) {
-      return slow();
-    }
-  }
   ClassCache& c = EntryFor(id);
+  if constexpr (kSample) {
+    if (ABSL_PREDICT_FALSE(guard::SampleTick(c.object_size))) return slow();
+  }
   void** top = c.top;
   if (ABSL_PREDICT_FALSE(top == c.base)) return slow();  // empty, or unset
   void* p = *--top;

@@ -55,6 +55,11 @@ absl::Status ErrnoStatus(int err);
 // True when `x` is a power of two (0 is not).
 constexpr bool IsPowerOfTwo(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
+// `x` rounded up to a multiple of `multiple` (not 0).
+constexpr size_t RoundUp(size_t x, size_t multiple) {
+  return (x + multiple - 1) / multiple * multiple;
+}
+
 // The contract's argument checks, shared by every mapper: `addr` and `size`
 // page-aligned and `size` non-zero.
 inline bool IsPageRange(const void* addr, size_t size, size_t page_size) {

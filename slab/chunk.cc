@@ -5,16 +5,10 @@
 
 #include "absl/numeric/bits.h"
 #include "absl/strings/str_cat.h"
+#include "mapper/mapper.h"
 
 namespace slabkit {
 namespace slab {
-namespace {
-
-size_t RoundUp(size_t x, size_t multiple) {
-  return (x + multiple - 1) / multiple * multiple;
-}
-
-}  // namespace
 
 size_t DefaultAlignment(size_t size) {
   return size >= kDefaultMaxAlignment
