@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <new>
 
 #include "guard/sampled.h"
@@ -18,7 +19,13 @@ namespace slabkit {
 namespace {
 
 Options options;  // trivially destructible: safe to read at exit
-std::atomic<bool> hardened_made{false};
+
+// Added once each, never removed; read at exit and from a signal handler,
+// so a slot is filled before the count that publishes it.
+constexpr int kMaxProcessAllocators = 8;
+ProcessAllocator process_allocators[kMaxProcessAllocators];
+std::atomic<int> num_process_allocators{0};
+std::mutex add_mu;
 
 void ReportAtExit() {
   int fd = STDERR_FILENO;
@@ -27,16 +34,24 @@ void ReportAtExit() {
               0644);
     if (fd < 0) fd = STDERR_FILENO;
   }
-  WriteReport(DefaultAllocator(), "default", fd, options.stats_format);
-  if (hardened_made.load()) {
-    WriteReport(DefaultHardenedAllocator(), "hardened", fd,
-                options.stats_format);
+  const int n = num_process_allocators.load(std::memory_order_acquire);
+  for (int i = 0; i < n; ++i) {
+    process_allocators[i].report(fd, options.stats_format);
   }
   if (fd != STDERR_FILENO) close(fd);
 }
 
-// The heap profile goes to profile_file, else slabkit.<pid>.heap.
+// One allocator's heap profile (pprof reads one per file; see
+// ProcessAllocator::samples), to profile_file, else slabkit.<pid>.heap.
 void WriteProfile() {
+  const int n = num_process_allocators.load(std::memory_order_acquire);
+  if (n == 0) return;
+  void (*write)(int) = process_allocators[0].heap_profile;
+  for (int i = 0; i < n; ++i) {
+    if (process_allocators[i].samples) {
+      write = process_allocators[i].heap_profile;
+    }
+  }
   char path[300];
   if (options.profile_file[0] != '\0') {
     snprintf(path, sizeof(path), "%s", options.profile_file);
@@ -45,10 +60,7 @@ void WriteProfile() {
   }
   const int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
-  if (hardened_made.load())
-    DefaultHardenedAllocator().WriteHeapProfile(fd);
-  else
-    DefaultAllocator().WriteHeapProfile(fd);
+  write(fd);
   close(fd);
 }
 
@@ -77,17 +89,34 @@ A& ProcessWide() {
   alignas(A) static unsigned char storage[sizeof(A)];
   static A* const allocator = [] {
     ApplyOptions();
-    return new (storage) A(&DefaultMapperInstance());
+    A* a = new (storage) A(&DefaultMapperInstance());
+    // Only the hardened flavour samples (guard/sampled.h).
+    AddProcessAllocator(
+        {[](int fd, ReportFormat format) {
+           WriteReport(*reinterpret_cast<A*>(storage),
+                       A::kStates ? "hardened" : "default", fd, format);
+         },
+         [](int fd) { reinterpret_cast<A*>(storage)->WriteHeapProfile(fd); },
+         A::kStates});
+    return a;
   }();
   return *allocator;
 }
 
 }  // namespace
 
+void AddProcessAllocator(const ProcessAllocator& a) {
+  ApplyOptions();
+  std::lock_guard<std::mutex> lock(add_mu);
+  const int n = num_process_allocators.load(std::memory_order_relaxed);
+  if (n == kMaxProcessAllocators) return;
+  process_allocators[n] = a;
+  num_process_allocators.store(n + 1, std::memory_order_release);
+}
+
 Allocator& DefaultAllocator() { return ProcessWide<Allocator>(); }
 
 HardenedAllocator& DefaultHardenedAllocator() {
-  hardened_made.store(true, std::memory_order_relaxed);
   return ProcessWide<HardenedAllocator>();
 }
 

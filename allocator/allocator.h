@@ -8,6 +8,7 @@
 #include "allocator/slab_allocator.h"
 #include "guard/layout.h"
 #include "mapper/registry.h"
+#include "stats/report.h"
 
 namespace slabkit {
 
@@ -33,6 +34,24 @@ Allocator& DefaultAllocator();
 
 // The process-wide hardened allocator (its classes are its own).
 HardenedAllocator& DefaultHardenedAllocator();
+
+// A process-wide allocator as SLABKIT_OPTIONS sees it (docs/options.md):
+// what writes its stats report at exit (stats=1) and, for allocators that
+// sample, its heap profile (profile=1, profile_signal=N). DefaultAllocator()
+// and DefaultHardenedAllocator() add themselves; c_api/malloc adds the
+// malloc allocator. Reports are written in the order allocators were added.
+struct ProcessAllocator {
+  void (*report)(int fd, ReportFormat format);
+  void (*heap_profile)(int fd);
+  // It samples allocations: its profile is the one written (the last added
+  // that samples, else the first added).
+  bool samples;
+};
+
+// Reads SLABKIT_OPTIONS (once per process) and adds `a`. Must not be called
+// with an allocator lock held: it may call atexit(), which may allocate. At
+// most 8 allocators; later ones are ignored.
+void AddProcessAllocator(const ProcessAllocator& a);
 
 // Returns the calling thread's cached objects, of every class, to their
 // depots (a thread does this by itself when it exits).

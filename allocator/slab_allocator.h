@@ -143,6 +143,16 @@ class SlabAllocator {
     });
   }
 
+  // Fork safety. LockForFork takes every lock of the allocator (each
+  // class's slab, depot and guarded-pool locks, then the metadata arena's),
+  // in an order no other path takes them in reverse; UnlockAfterFork, in
+  // the parent and in the child, releases them. Called from pthread_atfork
+  // handlers (c_api/malloc), so that a child can allocate even when another
+  // thread of the parent was in a slow path at the fork. Also covers the
+  // registry of per-thread caches, which is process-wide.
+  void LockForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  void UnlockAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+
   // The bytes of memory the allocator holds for its own records.
   size_t metadata_bytes() const { return arena_.mapped_bytes(); }
 
@@ -189,6 +199,7 @@ class SlabAllocator {
     std::atomic<uint64_t> cache_misses{0};
     // Hardened flavour: the class's guarded slots, made on first sample.
     std::atomic<guard::GuardedPool*> guarded{nullptr};
+    bool fork_locked = false;  // LockForFork took this class's locks
   };
 
   // A sampled allocation from the class's guarded slots (made on first
@@ -324,6 +335,10 @@ slab::Location SlabAllocator<Config>::Validate(const ClassState* c, ClassId cls,
   }
   const slab::Location loc = slab::Locate(ptr);
   if (ABSL_PREDICT_FALSE(loc.class_id != c->id)) {
+    if (loc.large) {
+      ReportMisuse(Misuse::kWrongClass, ptr, c->name, c->id,
+                   "malloc large allocation", 0);
+    }
     if (loc.class_id == 0) {
       ReportMisuse(Misuse::kUnmanaged, ptr, c->name, c->id);
     }
@@ -389,6 +404,39 @@ void SlabAllocator<Config>::ReleaseToSlabLocked(ClassState* c,
       ReportMisuse(Misuse::kDoubleFree, ptr, c->name, c->id);
     case slab::SlabClass::ReleaseResult::kNeverAllocated:
       ReportMisuse(Misuse::kNeverAllocated, ptr, c->name, c->id);
+  }
+}
+
+template <typename Config>
+void SlabAllocator<Config>::LockForFork() {
+  for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
+    ClassState* c = classes_[id].load(std::memory_order_acquire);
+    if (c == nullptr) continue;
+    // Slab before depot and pool: a slab lock is held while the arena is
+    // used (guarded pools are made under it), never the other way round.
+    c->mu.lock();
+    Cache::LockForFork(c->cache);
+    if (guard::GuardedPool* pool = c->guarded.load(std::memory_order_acquire))
+      pool->LockForFork();
+    c->fork_locked = true;
+  }
+  arena_.LockForFork();
+  magazine::LockRegistryForFork();
+}
+
+template <typename Config>
+void SlabAllocator<Config>::UnlockAfterFork() {
+  magazine::UnlockRegistryAfterFork();
+  arena_.UnlockAfterFork();
+  for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
+    ClassState* c = classes_[id].load(std::memory_order_acquire);
+    // A class registered while the locks were taken was not locked.
+    if (c == nullptr || !c->fork_locked) continue;
+    c->fork_locked = false;
+    if (guard::GuardedPool* pool = c->guarded.load(std::memory_order_acquire))
+      pool->UnlockAfterFork();
+    Cache::UnlockAfterFork(c->cache);
+    c->mu.unlock();
   }
 }
 

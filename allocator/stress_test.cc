@@ -15,6 +15,7 @@
 #include "allocator/allocator.h"
 #include "gtest/gtest.h"
 #include "guard/sampled.h"
+#include "testing/shared_queue.h"
 
 namespace slabkit {
 namespace {
@@ -87,17 +88,8 @@ class StressTest : public testing::Test {
   }
 
   // Moves objects between threads.
-  void Share(const Object& o) {
-    std::lock_guard<std::mutex> lock(pool_mu_);
-    pool_.push_back(o);
-  }
-  bool TakeShared(Object* o) {
-    std::lock_guard<std::mutex> lock(pool_mu_);
-    if (pool_.empty()) return false;
-    *o = pool_.back();
-    pool_.pop_back();
-    return true;
-  }
+  void Share(const Object& o) { pool_.Put(o); }
+  bool TakeShared(Object* o) { return pool_.Take(o); }
 
   // A thread's life: random work, some objects left to others.
   void Work(uint64_t seed, int steps) {
@@ -128,8 +120,7 @@ class StressTest : public testing::Test {
   std::atomic<uint64_t> next_token_{1};
   std::mutex live_mu_;
   std::unordered_set<uint64_t*> live_;
-  std::mutex pool_mu_;
-  std::vector<Object> pool_;
+  stress::SharedQueue<Object> pool_;
 };
 
 using Flavours = testing::Types<Fast, HardenedSampling>;

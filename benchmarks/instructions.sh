@@ -41,6 +41,11 @@ printf '%-24s %s\n' "allocator" "instructions per ${size}-byte pair"
 printf '%-24s %s\n' "slabkit class API" "$(per_pair pair_loop "" slabkit)"
 printf '%-24s %s\n' "slabkit hardened" "$(per_pair pair_loop_hardened "" slabkit)"
 printf '%-24s %s\n' "  sampling off" "$(OPTIONS=sample_interval=0 per_pair pair_loop_hardened "" slabkit)"
+# The malloc drop-in, preloaded like the peers.
+for flavour in malloc malloc_hardened; do
+  lib="$(cd "$dir/.." && pwd)/c_api/libslabkit_$flavour.so"
+  printf '%-24s %s\n' "slabkit $flavour" "$(per_pair pair_loop "$lib" malloc)"
+done
 for peer in "${peers[@]}"; do
   name=${peer%%|*}
   lib=${peer#*|}

@@ -39,6 +39,10 @@ const char* MisuseName(Misuse kind) {
       return "release of an object that was never allocated";
     case Misuse::kUnknownClass:
       return "release to an unknown class";
+    case Misuse::kSizeMismatch:
+      return "sized release with the wrong size";
+    case Misuse::kReleasedObject:
+      return "use of a released object";
   }
   return "misuse";
 }

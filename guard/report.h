@@ -15,6 +15,9 @@ enum class Misuse {
   kDoubleFree,      // the object is already free
   kNeverAllocated,  // an object slot that was never handed out
   kUnknownClass,    // the class handle names no registered class
+  kSizeMismatch,    // a sized release (free_sized, sized delete) whose size
+                    // or alignment the object was not allocated with
+  kReleasedObject,  // realloc or malloc_usable_size of a released object
 };
 
 // Misuse reported so far in this process (each one aborts, so this is read

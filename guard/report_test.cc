@@ -34,7 +34,8 @@ TEST(ReportTest, LongNamesAreCutNotOverflowed) {
 TEST(ReportTest, EveryKindHasWords) {
   for (Misuse m :
        {Misuse::kWrongClass, Misuse::kUnmanaged, Misuse::kInterior,
-        Misuse::kDoubleFree, Misuse::kNeverAllocated, Misuse::kUnknownClass}) {
+        Misuse::kDoubleFree, Misuse::kNeverAllocated, Misuse::kUnknownClass,
+        Misuse::kSizeMismatch, Misuse::kReleasedObject}) {
     EXPECT_GT(std::string(MisuseName(m)).size(), 5u);
   }
 }

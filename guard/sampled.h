@@ -97,6 +97,11 @@ class GuardedPool {
   // Describes a fault at `addr` in this pool's chunk on stderr.
   void ReportFault(const void* addr) const;
 
+  // Fork safety (pthread_atfork): takes the lock, so that no other thread
+  // holds it while the process forks; the parent and the child release it.
+  void LockForFork() const ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.lock(); }
+  void UnlockAfterFork() const ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.unlock(); }
+
  private:
   static constexpr int kStackDepth = 24;
   static constexpr uint8_t kFree = 0, kHeld = 1, kQuarantined = 2;

@@ -76,6 +76,11 @@ class Depot {
 
   Stats stats() const;
 
+  // Fork safety (pthread_atfork): takes the lock, so that no other thread
+  // holds it while the process forks; the parent and the child release it.
+  void LockForFork() const ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.lock(); }
+  void UnlockAfterFork() const ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.unlock(); }
+
  private:
   void Spill(Magazine* m);
 

@@ -5,7 +5,11 @@
 //   struct PerClass, constructed from a CacheSetup;
 //   template <class F> static void* Allocate(uint32_t id, F&& slow);
 //   template <class F> static void Release(uint32_t id, void* p, F&& slow);
-//       the inline fast paths, which fall back to (and return through) slow()
+//   template <class F> static void ReleaseOwned(uint32_t id, void* p, F&&
+//   slow);
+//       the inline fast paths, which fall back to (and return through)
+//       slow(); ReleaseOwned is Release for a caller that found `id` (below
+//       magazine::kCachedClasses) in the page map for `p` itself
 //   static magazine::AllocateResult AllocateSlow(PerClass&);
 //   static magazine::ReleaseOutcome ReleaseSlow(PerClass&, void* p);
 //   static void Flush(PerClass&);
@@ -13,6 +17,9 @@
 //   static CacheStats Stats(const PerClass&);
 //   static magazine::CachedCounts Counts(const PerClass&);
 //       the allocations and releases its fast paths served, all threads
+//   static void LockForFork(PerClass&);
+//   static void UnlockAfterFork(PerClass&);
+//       take and release the class's cache locks around fork()
 //   static constexpr bool kTracksStates;  its fast paths keep object states
 #ifndef SLABKIT_MAGAZINE_MAGAZINE_CACHE_H_
 #define SLABKIT_MAGAZINE_MAGAZINE_CACHE_H_
@@ -75,6 +82,11 @@ struct MagazineCacheT {
                                                    Slow&& slow) {
     return magazine::Release<kStates, kCount>(id, p, slow);
   }
+  template <typename Slow>
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void ReleaseOwned(uint32_t id, void* p,
+                                                        Slow&& slow) {
+    return magazine::ReleaseOwned<kStates, kCount>(id, p, slow);
+  }
   static magazine::AllocateResult AllocateSlow(PerClass& c) {
     return magazine::AllocateSlow(c.cached_);
   }
@@ -88,6 +100,8 @@ struct MagazineCacheT {
   static magazine::CachedCounts Counts(const PerClass& c) {
     return magazine::CountsOf(c.cached_.id);
   }
+  static void LockForFork(PerClass& c) { c.depot_.LockForFork(); }
+  static void UnlockAfterFork(PerClass& c) { c.depot_.UnlockAfterFork(); }
   // Whether the fast path ran for this thread and class (and counted the
   // allocation towards sampling).
   static bool FastPathRan(const PerClass& c) {
@@ -126,6 +140,10 @@ struct DirectCache {
   static void Release(uint32_t, void*, Slow&& slow) {
     return slow();
   }
+  template <typename Slow>
+  static void ReleaseOwned(uint32_t, void*, Slow&& slow) {
+    return slow();
+  }
   static magazine::AllocateResult AllocateSlow(PerClass&) {
     return {nullptr, false};
   }
@@ -134,6 +152,8 @@ struct DirectCache {
   }
   static void Flush(PerClass&) {}
   static magazine::CachedCounts Counts(const PerClass&) { return {}; }
+  static void LockForFork(PerClass&) {}
+  static void UnlockAfterFork(PerClass&) {}
   static bool FastPathRan(const PerClass&) { return false; }
   static CacheStats Stats(const PerClass&) { return {}; }
 };

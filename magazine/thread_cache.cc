@@ -4,7 +4,6 @@
 
 #include <cstring>
 #include <mutex>
-
 #include <utility>
 
 namespace slabkit {
@@ -70,12 +69,16 @@ void MakeExitKey() { pthread_key_create(&exit_key, &OnThreadExit); }
 
 // A pthread key's destructor is the thread-exit hook that never allocates
 // (C++ thread_local destructors may, through __cxa_thread_atexit).
+//
+// The flag is set before pthread_setspecific, which callocs the first time a
+// thread sets a key numbered 32 or more: when slabkit is malloc, that calloc
+// comes back here and must find the hook already set, not recurse.
 void EnsureExitHook() {
   if (tls_exit_hook) return;
+  tls_exit_hook = true;
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, MakeExitKey);
   pthread_setspecific(exit_key, reinterpret_cast<void*>(1));
-  tls_exit_hook = true;
   LinkThread();
 }
 
@@ -215,6 +218,14 @@ void FlushThread() {
   // A later allocation on this thread (say, from another key's destructor)
   // sets the hook again, and pthread calls it again.
   tls_exit_hook = false;
+}
+
+void LockRegistryForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  registry_mu.lock();
+}
+
+void UnlockRegistryAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  registry_mu.unlock();
 }
 
 uint32_t ThreadCachedObjects(uint32_t id) {

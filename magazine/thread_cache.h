@@ -150,17 +150,13 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow) {
 // Caches `p` for class `id` when it is certainly the start of an object of
 // that class and not the object released last (hardened: and the program
 // holds it); otherwise slow(), which diagnoses misuse or makes room.
+//
+// ReleaseOwned is the part after the page-map check, for a caller that read
+// the page map itself and found `id` there (free() knows the class only from
+// the address). `id` must be below kCachedClasses.
 template <bool kStates, bool kCount = true, typename Slow>
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Release(uint32_t id, void* p,
-                                                 Slow&& slow) {
-  if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return slow();
-  // Only the id is compared: nothing the chunk's registration published is
-  // read here, so a relaxed load is enough. The page map goes first: GCC
-  // does not reuse a thread-pointer read across atomic loads.
-  if (ABSL_PREDICT_FALSE(slab::LookupClass(p, std::memory_order_relaxed) !=
-                         id)) {
-    return slow();
-  }
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void ReleaseOwned(uint32_t id, void* p,
+                                                      Slow&& slow) {
   ClassCache& c = EntryFor(id);
   void** top = c.top;
   if (ABSL_PREDICT_FALSE(top == c.limit)) return slow();  // full, or unset
@@ -204,6 +200,20 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Release(uint32_t id, void* p,
   *top = p;
   c.top = top + 1;
   if constexpr (kCount) Count(c.releases);
+}
+
+template <bool kStates, bool kCount = true, typename Slow>
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Release(uint32_t id, void* p,
+                                                 Slow&& slow) {
+  if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return slow();
+  // Only the id is compared: nothing the chunk's registration published is
+  // read here, so a relaxed load is enough. The page map goes first: GCC
+  // does not reuse a thread-pointer read across atomic loads.
+  if (ABSL_PREDICT_FALSE(slab::LookupClass(p, std::memory_order_relaxed) !=
+                         id)) {
+    return slow();
+  }
+  return ReleaseOwned<kStates, kCount>(id, p, slow);
 }
 
 // The fast paths as tests, for callers that continue differently (the slow
@@ -260,6 +270,11 @@ void FlushThread();
 inline bool EntryReady(uint32_t id) {
   return id < kCachedClasses && tls_classes[id].limit != nullptr;
 }
+
+// Fork safety: takes (then releases) the lock of the registry of threads,
+// so that a child forked in between finds it free.
+void LockRegistryForFork();
+void UnlockRegistryAfterFork();
 
 // Objects cached by the calling thread for class `id`.
 uint32_t ThreadCachedObjects(uint32_t id);

@@ -145,6 +145,7 @@ struct Location {
   size_t index = 0;           // object index in the span, when object_start
   bool object_start = false;  // the first byte of an object slot
   bool guarded = false;       // in a chunk of guarded slots (no header)
+  bool large = false;  // in a large allocation's chunk (class_id 0, no header)
 };
 
 // Classifies any address. Wait-free; reads only immutable chunk fields.
@@ -152,6 +153,11 @@ inline Location Locate(const void* p) {
   Location loc;
   loc.class_id = LookupClass(p);
   if (loc.class_id == 0) return loc;
+  if (loc.class_id == kLargeChunk) {
+    loc.class_id = 0;
+    loc.large = true;
+    return loc;
+  }
   if (loc.class_id & kGuardedChunk) {
     loc.class_id &= ~kGuardedChunk;
     loc.guarded = true;

@@ -29,6 +29,11 @@ class MetadataArena {
   // Bytes obtained from the mapper so far.
   size_t mapped_bytes() const;
 
+  // Fork safety (pthread_atfork): takes the lock, so that no other thread
+  // holds it while the process forks; the parent and the child release it.
+  void LockForFork() const ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.lock(); }
+  void UnlockAfterFork() const ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.unlock(); }
+
  private:
   const MapperRef mapper_;
   mutable std::mutex mu_;

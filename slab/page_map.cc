@@ -9,7 +9,7 @@ namespace slabkit {
 namespace slab {
 
 namespace page_map_internal {
-ABSL_CONST_INIT std::atomic<uint16_t> class_of[kEntries];
+ABSL_CONST_INIT uint16_t class_of[kEntries];
 }  // namespace page_map_internal
 
 namespace {
@@ -31,17 +31,28 @@ absl::Status RegisterChunk(void* chunk, uint32_t class_id, bool guarded) {
       class_id >= kMaxClasses) {
     return CodeStatus(absl::StatusCode::kInvalidArgument);
   }
-  page_map_internal::class_of[a >> kChunkShift].store(
+  __atomic_store_n(
+      &page_map_internal::class_of[a >> kChunkShift],
       static_cast<uint16_t>(class_id | (guarded ? kGuardedChunk : 0)),
-      std::memory_order_release);
+      __ATOMIC_RELEASE);
+  return absl::OkStatus();
+}
+
+absl::Status RegisterLargeChunk(void* chunk) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(chunk);
+  if ((a >> kAddressBits) != 0 || a % kChunkSize != 0) {
+    return CodeStatus(absl::StatusCode::kInvalidArgument);
+  }
+  __atomic_store_n(&page_map_internal::class_of[a >> kChunkShift],
+                   static_cast<uint16_t>(kLargeChunk), __ATOMIC_RELEASE);
   return absl::OkStatus();
 }
 
 void UnregisterChunk(void* chunk) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(chunk);
   if ((a >> kAddressBits) != 0) return;
-  page_map_internal::class_of[a >> kChunkShift].store(
-      0, std::memory_order_release);
+  __atomic_store_n(&page_map_internal::class_of[a >> kChunkShift], 0,
+                   __ATOMIC_RELEASE);
 }
 
 }  // namespace slab

@@ -31,6 +31,12 @@ inline constexpr uint32_t kMaxClasses = 4096;
 // its slow path.
 inline constexpr uint32_t kGuardedChunk = 0x8000;
 
+// The page-map entry of a chunk of a large allocation (c_api/malloc's
+// blocks above the largest class, mapped on their own): no class, no
+// ChunkHeader. Like kGuardedChunk it fails every fast path's comparison.
+inline constexpr uint32_t kLargeChunk = 0x4000;
+static_assert(kMaxClasses <= kLargeChunk, "class ids must not reach the flags");
+
 // A new process-wide class id, never handed out before; 0 when all are used.
 uint32_t NewClassId();
 
@@ -40,7 +46,10 @@ namespace page_map_internal {
 // ever written; a lookup of an address nowhere near slabkit reads the
 // kernel's shared zero page. One load, no pointer chasing.
 inline constexpr int kEntries = 1 << (kAddressBits - kChunkShift);
-extern std::atomic<uint16_t> class_of[kEntries];
+// Plain integers accessed with atomic builtins, not std::atomic: an array of
+// 2^25 std::atomic gets a start-up loop over its constructors in unoptimized
+// builds (tens of milliseconds in every process, malloc's included).
+extern uint16_t class_of[kEntries];
 static_assert(kMaxClasses <= 65536, "class ids must fit the map's entries");
 }  // namespace page_map_internal
 
@@ -52,7 +61,11 @@ inline uint32_t LookupClass(
     const void* addr, std::memory_order order = std::memory_order_acquire) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
   if (ABSL_PREDICT_FALSE((a >> kAddressBits) != 0)) return 0;
-  return page_map_internal::class_of[a >> kChunkShift].load(order);
+  const uint16_t* entry = &page_map_internal::class_of[a >> kChunkShift];
+  // `order` is a constant wherever this is inlined: one plain load on x86.
+  return order == std::memory_order_relaxed
+             ? __atomic_load_n(entry, __ATOMIC_RELAXED)
+             : __atomic_load_n(entry, __ATOMIC_ACQUIRE);
 }
 
 // Records the chunk at `chunk` (kChunkSize-aligned) as owned by `class_id`.
@@ -62,7 +75,11 @@ inline uint32_t LookupClass(
 absl::Status RegisterChunk(void* chunk, uint32_t class_id,
                            bool guarded = false);
 
-// Forgets a chunk recorded by RegisterChunk.
+// Records the chunk at `chunk` (kChunkSize-aligned) as part of a large
+// allocation. InvalidArgument for a misaligned or too high address.
+absl::Status RegisterLargeChunk(void* chunk);
+
+// Forgets a chunk recorded by RegisterChunk or RegisterLargeChunk.
 void UnregisterChunk(void* chunk);
 
 }  // namespace slab

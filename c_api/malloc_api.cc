@@ -1,0 +1,269 @@
+// The malloc drop-in: the C library's allocation functions and every C++
+// operator new and delete, over slabkit (malloc/malloc.h). One source, two
+// flavours: //c_api:malloc and, built with SLABKIT_HARDENED,
+// //c_api:malloc_hardened (and the libslabkit_malloc*.so built from them).
+//
+// Errors follow glibc's documentation: a failed allocation returns null with
+// errno ENOMEM; a bad alignment is EINVAL; nothing aborts but detected
+// misuse, which is reported (guard/report.h) naming the kind, the address
+// and the class.
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <new>
+
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
+#include "allocator/allocator.h"
+#include "c_api/slabkit_malloc.h"
+#include "malloc/malloc.h"
+
+#define SLABKIT_EXPORT __attribute__((visibility("default")))
+
+namespace {
+
+#ifdef SLABKIT_HARDENED
+using M = slabkit::dropin::Malloc<slabkit::HardenedConfig>;
+#else
+using M = slabkit::dropin::Malloc<slabkit::DefaultConfig>;
+#endif
+
+constexpr bool IsPowerOfTwo(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+// memalign's reading of an alignment, as glibc's: at most 16 is plain
+// malloc's; others are rounded up to a power of two. 0 for one too large to
+// round (EINVAL).
+size_t MemalignAlignment(size_t alignment) {
+  if (alignment <= 16) return 16;
+  if (alignment > (~size_t{0} >> 1) + 1) return 0;
+  size_t a = 32;
+  while (a < alignment) a <<= 1;
+  return a;
+}
+
+void* Memalign(size_t alignment, size_t n) {
+  const size_t a = MemalignAlignment(alignment);
+  if (a == 0) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  return M::AlignedAllocate(a, n);
+}
+
+size_t PageSize() {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
+
+// operator new past its fast path: the new-handler loop, then bad_alloc (or
+// nullptr for the nothrow forms, which, as the standard has them, return
+// nullptr where the throwing form would throw).
+ABSL_ATTRIBUTE_NOINLINE void* NewSlow(size_t n, size_t alignment,
+                                      bool nothrow) {
+  for (;;) {
+    void* p =
+        alignment != 0 ? M::AlignedAllocate(alignment, n) : M::Allocate(n);
+    if (p != nullptr) return p;
+    std::new_handler handler = std::get_new_handler();
+    if (handler == nullptr) {
+      if (nothrow) return nullptr;
+      throw std::bad_alloc();
+    }
+    if (!nothrow) {
+      handler();
+      continue;
+    }
+    try {
+      handler();
+    } catch (const std::bad_alloc&) {
+      return nullptr;
+    }
+  }
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* New(size_t n) {
+  void* p = M::Allocate(n);
+  if (ABSL_PREDICT_TRUE(p != nullptr)) return p;
+  return NewSlow(n, 0, false);
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* NewNothrow(size_t n) {
+  void* p = M::Allocate(n);
+  if (ABSL_PREDICT_TRUE(p != nullptr)) return p;
+  return NewSlow(n, 0, true);
+}
+
+size_t NewAlignment(std::align_val_t alignment) {
+  const size_t a = MemalignAlignment(static_cast<size_t>(alignment));
+  return a == 0 ? ~size_t{0} : a;  // an impossible alignment fails
+}
+
+}  // namespace
+
+extern "C" {
+
+SLABKIT_EXPORT void* malloc(size_t n) noexcept { return M::Allocate(n); }
+
+SLABKIT_EXPORT void free(void* p) noexcept { M::Free(p); }
+
+SLABKIT_EXPORT void* calloc(size_t count, size_t size) noexcept {
+  return M::Calloc(count, size);
+}
+
+SLABKIT_EXPORT void* realloc(void* p, size_t n) noexcept {
+  return M::Realloc(p, n);
+}
+
+SLABKIT_EXPORT void* reallocarray(void* p, size_t count, size_t size) noexcept {
+  return M::ReallocArray(p, count, size);
+}
+
+SLABKIT_EXPORT int posix_memalign(void** out, size_t alignment,
+                                  size_t n) noexcept {
+  if (alignment % sizeof(void*) != 0 || !IsPowerOfTwo(alignment)) {
+    return EINVAL;
+  }
+  // POSIX: the result is the return value; errno is left alone.
+  const int saved = errno;
+  void* p = M::AlignedAllocate(alignment, n);
+  const int error = p == nullptr ? errno : 0;
+  errno = saved;
+  if (p == nullptr) return error;
+  *out = p;
+  return 0;
+}
+
+// C17 (DR 460) and glibc 2.38: an alignment that is not a power of two is
+// EINVAL; any size is allowed.
+SLABKIT_EXPORT void* aligned_alloc(size_t alignment, size_t n) noexcept {
+  if (!IsPowerOfTwo(alignment)) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  return M::AlignedAllocate(alignment, n);
+}
+
+SLABKIT_EXPORT void* memalign(size_t alignment, size_t n) noexcept {
+  return Memalign(alignment, n);
+}
+
+SLABKIT_EXPORT void* valloc(size_t n) noexcept {
+  return M::AlignedAllocate(PageSize(), n);
+}
+
+// valloc of the size rounded up to whole pages (one page for 0).
+SLABKIT_EXPORT void* pvalloc(size_t n) noexcept {
+  const size_t page = PageSize();
+  size_t rounded;
+  if (__builtin_add_overflow(n, page - 1, &rounded)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  rounded &= ~(page - 1);
+  return M::AlignedAllocate(page, rounded == 0 ? page : rounded);
+}
+
+SLABKIT_EXPORT size_t malloc_usable_size(void* p) noexcept {
+  return M::UsableSize(p);
+}
+
+SLABKIT_EXPORT void free_sized(void* p, size_t n) { M::FreeSized(p, n); }
+
+SLABKIT_EXPORT void free_aligned_sized(void* p, size_t alignment, size_t n) {
+  M::FreeAlignedSized(p, alignment, n);
+}
+
+// glibc's: returns 1 when memory was given back, else 0. `pad` is ignored.
+SLABKIT_EXPORT int malloc_trim(size_t pad) noexcept {
+  (void)pad;
+  return M::ReleaseIdleMemory() > 0 ? 1 : 0;
+}
+
+// glibc's prints its arenas on stderr; this prints slabkit's report.
+SLABKIT_EXPORT void malloc_stats(void) noexcept {
+  M::WriteStatsReport(STDERR_FILENO, slabkit::ReportFormat::kText);
+}
+
+SLABKIT_EXPORT const char* slabkit_malloc_flavour(void) {
+  return M::kHardened ? "hardened" : "default";
+}
+
+SLABKIT_EXPORT int slabkit_malloc_stats_report(int fd, int format) {
+  if (format != 0 && format != 1) return EINVAL;
+  M::WriteStatsReport(fd, format == 1 ? slabkit::ReportFormat::kJson
+                                      : slabkit::ReportFormat::kText);
+  return 0;
+}
+
+SLABKIT_EXPORT void slabkit_malloc_heap_profile(int fd) {
+  M::WriteHeapProfile(fd);
+}
+
+SLABKIT_EXPORT size_t slabkit_malloc_release_idle_memory(void) {
+  return M::ReleaseIdleMemory();
+}
+
+}  // extern "C"
+
+// Every replaceable operator new and delete ([new.delete]).
+SLABKIT_EXPORT void* operator new(size_t n) { return New(n); }
+SLABKIT_EXPORT void* operator new[](size_t n) { return New(n); }
+SLABKIT_EXPORT void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  return NewNothrow(n);
+}
+SLABKIT_EXPORT void* operator new[](size_t n, const std::nothrow_t&) noexcept {
+  return NewNothrow(n);
+}
+SLABKIT_EXPORT void* operator new(size_t n, std::align_val_t a) {
+  return NewSlow(n, NewAlignment(a), false);
+}
+SLABKIT_EXPORT void* operator new[](size_t n, std::align_val_t a) {
+  return NewSlow(n, NewAlignment(a), false);
+}
+SLABKIT_EXPORT void* operator new(size_t n, std::align_val_t a,
+                                  const std::nothrow_t&) noexcept {
+  return NewSlow(n, NewAlignment(a), true);
+}
+SLABKIT_EXPORT void* operator new[](size_t n, std::align_val_t a,
+                                    const std::nothrow_t&) noexcept {
+  return NewSlow(n, NewAlignment(a), true);
+}
+
+SLABKIT_EXPORT void operator delete(void* p) noexcept { M::Free(p); }
+SLABKIT_EXPORT void operator delete[](void* p) noexcept { M::Free(p); }
+SLABKIT_EXPORT void operator delete(void* p, const std::nothrow_t&) noexcept {
+  M::Free(p);
+}
+SLABKIT_EXPORT void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  M::Free(p);
+}
+SLABKIT_EXPORT void operator delete(void* p, size_t n) noexcept {
+  M::FreeSized(p, n);
+}
+SLABKIT_EXPORT void operator delete[](void* p, size_t n) noexcept {
+  M::FreeSized(p, n);
+}
+SLABKIT_EXPORT void operator delete(void* p, std::align_val_t) noexcept {
+  M::Free(p);
+}
+SLABKIT_EXPORT void operator delete[](void* p, std::align_val_t) noexcept {
+  M::Free(p);
+}
+SLABKIT_EXPORT void operator delete(void* p, std::align_val_t,
+                                    const std::nothrow_t&) noexcept {
+  M::Free(p);
+}
+SLABKIT_EXPORT void operator delete[](void* p, std::align_val_t,
+                                      const std::nothrow_t&) noexcept {
+  M::Free(p);
+}
+SLABKIT_EXPORT void operator delete(void* p, size_t n,
+                                    std::align_val_t a) noexcept {
+  M::FreeAlignedSized(p, NewAlignment(a), n);
+}
+SLABKIT_EXPORT void operator delete[](void* p, size_t n,
+                                      std::align_val_t a) noexcept {
+  M::FreeAlignedSized(p, NewAlignment(a), n);
+}

@@ -1,0 +1,175 @@
+#include "malloc/large.h"
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "mapper/fault_injecting_mapper.h"
+#include "mapper/mmap_mapper.h"
+#include "slab/chunk.h"
+#include "slab/page_map.h"
+
+namespace slabkit {
+namespace dropin {
+namespace {
+
+MmapMapper mmap_mapper;
+
+TEST(LargeAllocatorTest, BlocksAreZeroedAlignedAndMarked) {
+  LargeAllocator large{MapperRef(&mmap_mapper)};
+  for (size_t alignment : {size_t{1}, size_t{4096}, size_t{1} << 16,
+                           size_t{2} << 20, size_t{8} << 20}) {
+    for (size_t size : {size_t{300000}, size_t{5} << 20, size_t{1}}) {
+      char* p = static_cast<char*>(large.Allocate(size, alignment));
+      ASSERT_NE(p, nullptr);
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % alignment, 0u);
+      for (size_t i = 0; i < size; i += 4096) ASSERT_EQ(p[i], 0);
+      memset(p, 0xab, size);
+      EXPECT_EQ(slab::LookupClass(p), slab::kLargeChunk);
+      EXPECT_EQ(slab::LookupClass(p + size - 1), slab::kLargeChunk);
+      const slab::Location loc = slab::Locate(p);
+      EXPECT_TRUE(loc.large);
+      EXPECT_EQ(loc.class_id, 0u);
+      size_t usable = 0;
+      EXPECT_EQ(large.Find(p, &usable), LargeAllocator::FindResult::kBlock);
+      EXPECT_EQ(usable, RoundUp(size, 4096));
+      EXPECT_EQ(large.Find(p + 1, nullptr),
+                LargeAllocator::FindResult::kInterior);
+      EXPECT_EQ(large.Find(p + usable - 1, nullptr),
+                LargeAllocator::FindResult::kInterior);
+      EXPECT_EQ(large.Free(p + 8), LargeAllocator::FindResult::kInterior);
+      EXPECT_EQ(large.Free(p), LargeAllocator::FindResult::kBlock);
+      EXPECT_EQ(slab::LookupClass(p), 0u);
+      EXPECT_EQ(large.Free(p), LargeAllocator::FindResult::kNone);
+    }
+  }
+  const LargeAllocator::Stats s = large.GetStats();
+  EXPECT_EQ(s.allocations, 15u);
+  EXPECT_EQ(s.releases, 15u);
+  EXPECT_EQ(s.live, 0u);
+  EXPECT_EQ(s.committed_bytes, 0u);
+  EXPECT_EQ(s.reserved_bytes, 0u);
+}
+
+TEST(LargeAllocatorTest, UnknownAddressesAreNone) {
+  LargeAllocator large{MapperRef(&mmap_mapper)};
+  int local;
+  EXPECT_EQ(large.Find(&local, nullptr), LargeAllocator::FindResult::kNone);
+  EXPECT_EQ(large.Free(&local), LargeAllocator::FindResult::kNone);
+}
+
+// Thousands of live blocks: the record table grows and every block stays
+// findable, then frees leave it consistent (backward-shift deletion).
+TEST(LargeAllocatorTest, ManyBlocks) {
+  LargeAllocator large{MapperRef(&mmap_mapper)};
+  std::vector<char*> blocks;
+  for (int i = 0; i < 3000; ++i) {
+    // Every tenth block spans several chunks.
+    const size_t size = i % 10 == 0 ? (9 << 20) : 300000 + i;
+    char* p = static_cast<char*>(large.Allocate(size, 0));
+    ASSERT_NE(p, nullptr) << i;
+    p[0] = static_cast<char>(i);
+    blocks.push_back(p);
+  }
+  for (size_t i = 0; i < blocks.size(); i += 2) {
+    ASSERT_EQ(large.Free(blocks[i]), LargeAllocator::FindResult::kBlock);
+  }
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const auto expected = i % 2 == 0 ? LargeAllocator::FindResult::kNone
+                                     : LargeAllocator::FindResult::kBlock;
+    ASSERT_EQ(large.Find(blocks[i], nullptr), expected) << i;
+    if (i % 2 == 1) {
+      ASSERT_EQ(blocks[i][0], static_cast<char>(i));
+    }
+  }
+  for (size_t i = 1; i < blocks.size(); i += 2) {
+    ASSERT_EQ(large.Free(blocks[i]), LargeAllocator::FindResult::kBlock);
+  }
+  EXPECT_EQ(large.GetStats().live, 0u);
+}
+
+TEST(LargeAllocatorTest, ResizeInPlace) {
+  LargeAllocator large{MapperRef(&mmap_mapper)};
+  char* p = static_cast<char*>(large.Allocate(300000, 0));
+  ASSERT_NE(p, nullptr);
+  memset(p, 1, 300000);
+  // The window is 4 MiB: growth to just under it stays in place.
+  ASSERT_TRUE(large.Resize(p, 3 << 20));
+  memset(p, 2, 3 << 20);
+  size_t usable = 0;
+  ASSERT_EQ(large.Find(p, &usable), LargeAllocator::FindResult::kBlock);
+  EXPECT_EQ(usable, size_t{3} << 20);
+  EXPECT_FALSE(large.Resize(p, 4 << 20));  // no guard page would be left
+  ASSERT_TRUE(large.Resize(p, 100000));
+  ASSERT_EQ(large.Find(p, &usable), LargeAllocator::FindResult::kBlock);
+  EXPECT_EQ(usable, RoundUp(100000, 4096));
+  EXPECT_EQ(p[99999], 2);
+  // Growing again reads zeros past the old end.
+  ASSERT_TRUE(large.Resize(p, 200000));
+  EXPECT_EQ(p[150000], 0);
+  EXPECT_FALSE(large.Resize(p + 1, 1000));
+  EXPECT_EQ(large.Free(p), LargeAllocator::FindResult::kBlock);
+}
+
+TEST(LargeAllocatorDeathTest, GuardsFault) {
+  LargeAllocator large{MapperRef(&mmap_mapper)};
+  char* p = static_cast<char*>(large.Allocate(300000, 0));
+  ASSERT_NE(p, nullptr);
+  EXPECT_DEATH(p[RoundUp(300000, 4096)] = 1, "");
+  EXPECT_DEATH(p[-1] = 1, "");
+  ASSERT_TRUE(large.Resize(p, 100000));
+  EXPECT_DEATH(p[RoundUp(100000, 4096)] = 1, "");
+}
+
+// Every mapper call a block needs can fail: the result is ENOMEM, nothing
+// stays mapped or marked, and the next call works.
+TEST(LargeAllocatorTest, MapperFailuresAreEnomem) {
+  FaultInjectingMapper<MmapMapper> faulty(&mmap_mapper);
+  LargeAllocator large{MapperRef(&faulty)};
+  for (MapperOp op : {MapperOp::kReserve, MapperOp::kCommit}) {
+    // The first block also maps the record table: fail each call in turn.
+    for (uint64_t n = 1; n <= 3; ++n) {
+      faulty.FailNth(op, n);
+      errno = 0;
+      void* p = large.Allocate(1 << 20, 0);
+      if (p == nullptr) {
+        EXPECT_EQ(errno, ENOMEM);
+      } else {
+        EXPECT_EQ(large.Free(p), LargeAllocator::FindResult::kBlock);
+      }
+      faulty.Heal();
+      EXPECT_EQ(large.GetStats().live, 0u);
+      EXPECT_EQ(large.GetStats().reserved_bytes, 0u);
+      // Whatever was reserved was released again.
+      EXPECT_EQ(faulty.calls(MapperOp::kReserve) -
+                    faulty.failures(MapperOp::kReserve) -
+                    (large.GetStats().metadata_bytes > 0 ? 1 : 0),
+                faulty.calls(MapperOp::kRelease))
+          << static_cast<int>(op) << " " << n;
+    }
+  }
+  void* p = large.Allocate(1 << 20, 0);
+  ASSERT_NE(p, nullptr);
+  // A failed growth leaves the block as it was.
+  faulty.FailNth(MapperOp::kCommit, 1);
+  EXPECT_FALSE(large.Resize(p, 2 << 20));
+  size_t usable = 0;
+  ASSERT_EQ(large.Find(p, &usable), LargeAllocator::FindResult::kBlock);
+  EXPECT_EQ(usable, size_t{1} << 20);
+  EXPECT_EQ(large.Free(p), LargeAllocator::FindResult::kBlock);
+}
+
+TEST(LargeAllocatorTest, HugeSizesFail) {
+  LargeAllocator large{MapperRef(&mmap_mapper)};
+  errno = 0;
+  EXPECT_EQ(large.Allocate(~size_t{0} - 4096, 0), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  errno = 0;
+  EXPECT_EQ(large.Allocate(size_t{1} << 50, 0), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+}
+
+}  // namespace
+}  // namespace dropin
+}  // namespace slabkit

@@ -1,0 +1,480 @@
+// Malloc<Config>: the malloc API over a SlabAllocator<Config> and a
+// LargeAllocator. c_api/malloc_api.cc exports it as malloc, free, ... and
+// every operator new and delete; docs/malloc.md says what it guarantees.
+//
+// Requests up to 256 KiB go to one of 53 slab classes (size_classes.h),
+// through the same per-thread magazines as the class API: malloc's fast path
+// is a table load and the class API's allocate. free() finds the class from
+// the address alone (the page map), so every check of the class API's
+// release applies: unmanaged, interior and wrong-class addresses and double
+// frees are reported, never absorbed. Larger requests get mappings of their
+// own with guard pages (large.h).
+//
+// Safe to call before constructors run: the first call builds the
+// allocator, in static storage, without calling malloc. Thread-safe, and
+// fork-safe once built (pthread_atfork handlers take every lock).
+#ifndef SLABKIT_MALLOC_MALLOC_H_
+#define SLABKIT_MALLOC_MALLOC_H_
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <mutex>
+#include <new>
+
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
+#include "allocator/allocator.h"
+#include "allocator/slab_allocator.h"
+#include "guard/report.h"
+#include "guard/sampled.h"
+#include "malloc/large.h"
+#include "malloc/size_classes.h"
+#include "mapper/registry.h"
+#include "slab/chunk.h"
+#include "slab/page_map.h"
+#include "stats/report.h"
+
+namespace slabkit {
+namespace dropin {
+
+// Set while this thread builds a malloc allocator: a malloc made from inside
+// (by something the build calls) fails with ENOMEM instead of deadlocking.
+extern __thread bool tls_building __attribute__((tls_model("initial-exec")));
+
+// "malloc_<size>": the name of class `index`, in `out` (16 bytes).
+void ClassName(int index, char* out);
+
+// The largest request malloc accepts (glibc's limit): larger ones fail with
+// ENOMEM before any mapping is tried.
+inline constexpr size_t kMaxRequest = static_cast<size_t>(PTRDIFF_MAX);
+
+template <typename Config>
+class Malloc {
+ public:
+  using Allocator = SlabAllocator<Config>;
+  using Cache = typename Config::Cache;
+  static constexpr bool kHardened = Allocator::kStates;
+  // The report's name for this allocator, and the class name of its large
+  // blocks in diagnostics.
+  static constexpr const char* kName = kHardened ? "malloc_hardened" : "malloc";
+  static constexpr const char* kLargeName = "malloc_large";
+
+  // malloc(n): n bytes aligned to 16 (8 for n <= 8), or nullptr with ENOMEM.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Allocate(size_t n) {
+    if (ABSL_PREDICT_TRUE(n <= kLookupMax)) {
+      // 0 until the allocator is built: entry 0 of the thread cache is never
+      // set up, so the first call lands in AllocateSlow, which builds it.
+      const uint32_t id = class_id_[LookupIndex(n)];
+      return Cache::Allocate(id, [n] { return AllocateSlow(n); });
+    }
+    return AllocateSlow(n);
+  }
+
+  // free(p).
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void Free(void* p) {
+    const uint32_t entry = slab::LookupClass(p, std::memory_order_relaxed);
+    if (ABSL_PREDICT_TRUE(fast_free_[entry] != 0)) {
+      return Cache::ReleaseOwned(entry, p, [p] { FreeSlow(p); });
+    }
+    return FreeSlow(p);
+  }
+
+  // free_sized(p, n) and sized operator delete: `n` must be the size p was
+  // allocated with (or realloc'ed to); a size from another class is
+  // reported as misuse.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void FreeSized(void* p, size_t n) {
+    const uint32_t entry = slab::LookupClass(p, std::memory_order_relaxed);
+    if (ABSL_PREDICT_TRUE(n <= kLookupMax && fast_free_[entry] != 0 &&
+                          class_id_[LookupIndex(n)] == entry)) {
+      return Cache::ReleaseOwned(entry, p, [p] { FreeSlow(p); });
+    }
+    return FreeSizedSlow(p, n, 1);
+  }
+
+  // free_aligned_sized(p, alignment, n) and aligned sized delete.
+  static void FreeAlignedSized(void* p, size_t alignment, size_t n) {
+    FreeSizedSlow(p, n, alignment);
+  }
+
+  // calloc: zeroed; ENOMEM when count * size overflows.
+  static void* Calloc(size_t count, size_t size) {
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n)) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    if (n > kMaxSmallSize) return AllocateLarge(n, 0);  // fresh: zero
+    void* p = Allocate(n);
+    if (p != nullptr) memset(p, 0, n);
+    return p;
+  }
+
+  // realloc, as glibc: realloc(nullptr, n) is malloc(n); realloc(p, 0)
+  // frees p and returns nullptr; on failure p is untouched. In place when
+  // n stays in p's class, or p is large and its mapping can be resized.
+  static void* Realloc(void* p, size_t n) {
+    if (p == nullptr) return Allocate(n);
+    if (n == 0) {
+      Free(p);
+      return nullptr;
+    }
+    const Block b = Validate(p);
+    if (b.index >= 0) {
+      if (!b.guarded && n <= kMaxSmallSize && SizeClass(n) == b.index) {
+        return p;
+      }
+    } else if (n > kMaxSmallSize && n <= kMaxRequest &&
+               state().large.Resize(p, n)) {
+      return p;
+    }
+    void* q = Allocate(n);
+    if (q == nullptr) return nullptr;
+    memcpy(q, p, std::min(n, b.usable));
+    Free(p);
+    return q;
+  }
+
+  // reallocarray: realloc with ENOMEM on overflow.
+  static void* ReallocArray(void* p, size_t count, size_t size) {
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n)) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    return Realloc(p, n);
+  }
+
+  // `n` bytes aligned to `alignment` (a power of two), or nullptr with
+  // ENOMEM. Up to the page size from a class whose size is a multiple of the
+  // alignment; beyond, a large block.
+  static void* AlignedAllocate(size_t alignment, size_t n) {
+    if (ABSL_PREDICT_FALSE(!Ready())) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    const int c = AlignedSizeClass(n, alignment, page_size_);
+    if (c < 0) return AllocateLarge(n, alignment);
+    const uint32_t id = ids_[c];
+    return Cache::Allocate(id, [id] { return AllocateClassSlow(id); });
+  }
+
+  // malloc_usable_size: the bytes p may use, exactly (its class's size, or
+  // its large block's committed pages); 0 for nullptr. Misuse (an address
+  // malloc did not hand out) is reported.
+  static size_t UsableSize(const void* p) {
+    if (p == nullptr) return 0;
+    return Validate(p).usable;
+  }
+
+  // Gives back the calling thread's cached objects and every span with no
+  // live object (malloc_trim). Returns the bytes given back.
+  static size_t ReleaseIdleMemory() {
+    if (!ready_.load(std::memory_order_acquire)) return 0;
+    return state().allocator.ReleaseIdleMemory();
+  }
+
+  // The stats report: one row per size class, and one for large blocks.
+  static void WriteStatsReport(int fd, ReportFormat format) {
+    if (!Ready()) return;
+    WriteReport(ReportView{}, kName, fd, format);
+  }
+
+  // The heap profile of sampled allocations (hardened flavour).
+  static void WriteHeapProfile(int fd) {
+    if (!Ready()) return;
+    state().allocator.WriteHeapProfile(fd);
+  }
+
+  // The allocator's own stats, for tests: the class serving `n`.
+  static absl::StatusOr<ClassStats> StatsForSize(size_t n) {
+    if (!Ready()) return absl::UnavailableError("malloc is not built");
+    if (n > kMaxSmallSize) return absl::NotFoundError("not a size class");
+    return state().allocator.GetStats(ClassId{ids_[SizeClass(n)]});
+  }
+  static LargeAllocator::Stats LargeStats() {
+    if (!Ready()) return {};
+    return state().large.GetStats();
+  }
+
+ private:
+  struct State {
+    explicit State(DefaultMapper* mapper)
+        : allocator(mapper), large(MapperRef(mapper)) {}
+    Allocator allocator;
+    LargeAllocator large;
+  };
+
+  // What Validate found: p's usable bytes, its class index (-1: large) and
+  // whether it is a sampled object in guarded pages.
+  struct Block {
+    size_t usable;
+    int index;
+    bool guarded;
+  };
+
+  // WriteReport's view of malloc: the allocator's classes, then large
+  // blocks as one more row.
+  struct ReportView {
+    GlobalStats GetGlobalStats() const {
+      GlobalStats g = state().allocator.GetGlobalStats();
+      const LargeAllocator::Stats l = state().large.GetStats();
+      g.reserved_bytes += l.reserved_bytes;
+      g.committed_bytes += l.committed_bytes;
+      g.metadata_bytes += l.metadata_bytes;
+      return g;
+    }
+    template <typename F>
+    void ForEachClass(F&& f) const {
+      state().allocator.ForEachClass(f);
+      const LargeAllocator::Stats l = state().large.GetStats();
+      ClassStats s;
+      s.name = kLargeName;
+      s.mapper = DefaultMapperInstance().name();
+      s.alignment = page_size_;
+      s.allocations = l.allocations;
+      s.releases = l.releases;
+      s.live = l.live;
+      s.in_use_bytes = l.committed_bytes;
+      s.cache_misses = l.allocations;
+      s.reserved_bytes = l.reserved_bytes;
+      s.committed_bytes = l.committed_bytes;
+      f(s);
+    }
+  };
+
+  static State& state() { return *reinterpret_cast<State*>(storage_); }
+
+  static bool Ready() {
+    return ABSL_PREDICT_TRUE(ready_.load(std::memory_order_acquire)) || Init();
+  }
+
+  ABSL_ATTRIBUTE_NOINLINE static bool Init();
+  static bool Build();
+  static void AddProcessHooks();
+
+  ABSL_ATTRIBUTE_NOINLINE static void* AllocateSlow(size_t n) {
+    if (ABSL_PREDICT_FALSE(!Ready())) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    if (n <= kMaxSmallSize) {
+      return state().allocator.AllocateSlow(ClassId{ids_[SizeClass(n)]});
+    }
+    return AllocateLarge(n, 0);
+  }
+
+  ABSL_ATTRIBUTE_NOINLINE static void* AllocateClassSlow(uint32_t id) {
+    return state().allocator.AllocateSlow(ClassId{id});
+  }
+
+  static void* AllocateLarge(size_t n, size_t alignment) {
+    if (n > kMaxRequest || !Ready()) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    return state().large.Allocate(n, alignment);
+  }
+
+  ABSL_ATTRIBUTE_NOINLINE static void FreeSlow(void* p);
+  ABSL_ATTRIBUTE_NOINLINE static void FreeSizedSlow(void* p, size_t n,
+                                                    size_t alignment);
+  // Reports p as not malloc's, naming the class that owns it if any.
+  [[noreturn]] static void ReportForeign(const void* p, uint32_t entry);
+  // Classifies a pointer the program holds, reporting misuse.
+  static Block Validate(const void* p);
+
+  static void ForkPrepare() {
+    state().large.LockForFork();
+    state().allocator.LockForFork();
+  }
+  static void ForkParentOrChild() {
+    state().allocator.UnlockAfterFork();
+    state().large.UnlockAfterFork();
+  }
+
+  // Tables the fast paths read. All zero until the allocator is built.
+  // Lookup index -> class id.
+  static inline uint16_t class_id_[kLookupEntries] = {};
+  // Class index -> class id.
+  static inline uint32_t ids_[kNumClasses] = {};
+  // Page-map entry -> 1 when it is one of malloc's classes and cached per
+  // thread (so free's fast path may take it).
+  static inline uint8_t fast_free_[1 << 16] = {};
+  // Class id -> class index + 1; 0 for ids that are not malloc's.
+  static inline uint8_t index_of_[slab::kMaxClasses] = {};
+  static inline size_t page_size_ = 4096;
+
+  static inline std::atomic<bool> ready_{false};
+  static inline std::atomic<bool> hooks_added_{false};
+  static inline std::mutex build_mu_;
+  static inline bool constructed_ = false;  // under build_mu_
+  static inline int registered_ = 0;        // classes, under build_mu_
+  alignas(State) static inline unsigned char storage_[sizeof(State)];
+};
+
+template <typename Config>
+bool Malloc<Config>::Init() {
+  if (tls_building) return false;
+  {
+    std::lock_guard<std::mutex> lock(build_mu_);
+    if (!ready_.load(std::memory_order_relaxed)) {
+      tls_building = true;
+      bool built;
+      try {
+        built = Build();
+      } catch (...) {  // an error status's message could not be allocated
+        built = false;
+      }
+      tls_building = false;
+      if (!built) return false;
+      ready_.store(true, std::memory_order_release);
+    }
+  }
+  // Outside the lock, once built: these may call malloc.
+  AddProcessHooks();
+  return true;
+}
+
+template <typename Config>
+bool Malloc<Config>::Build() {
+  if (!constructed_) {
+    new (storage_) State(&DefaultMapperInstance());
+    page_size_ = DefaultMapperInstance().page_size();
+    constructed_ = true;
+  }
+  // Resumed where a failed build stopped: classes are never registered
+  // twice.
+  for (; registered_ < kNumClasses; ++registered_) {
+    const int c = registered_;
+    char name[16];
+    ClassName(c, name);
+    ClassConfig config;
+    config.name = name;
+    config.size = kClassSizes[c];
+    // Depots hold about 1 MiB of full magazines per class, so large classes
+    // do not sit on tens of MiB.
+    const magazine::DepotOptions resolved =
+        magazine::ResolveDepotOptions({}, config.size);
+    const size_t magazine_bytes =
+        size_t{resolved.magazine_capacity} * config.size;
+    config.depot_magazines = static_cast<uint32_t>(
+        std::clamp<size_t>((size_t{1} << 20) / magazine_bytes, 2, 16));
+    absl::StatusOr<ClassId> id = state().allocator.Register(config);
+    if (!id.ok()) return false;
+    ids_[c] = id->value;
+    index_of_[id->value] = static_cast<uint8_t>(c + 1);
+    if (id->value < magazine::kCachedClasses) fast_free_[id->value] = 1;
+  }
+  for (size_t i = 0; i < kLookupEntries; ++i) {
+    class_id_[i] = static_cast<uint16_t>(ids_[kLookup[i]]);
+  }
+  return true;
+}
+
+template <typename Config>
+void Malloc<Config>::AddProcessHooks() {
+  if (hooks_added_.exchange(true, std::memory_order_acq_rel)) return;
+  AddProcessAllocator({&WriteStatsReport, &WriteHeapProfile, kHardened});
+  pthread_atfork(&ForkPrepare, &ForkParentOrChild, &ForkParentOrChild);
+}
+
+template <typename Config>
+void Malloc<Config>::ReportForeign(const void* p, uint32_t entry) {
+  if (entry == 0) ReportMisuse(Misuse::kUnmanaged, p, kName, 0);
+  const slab::Location loc = slab::Locate(p);
+  const char* owner = loc.guarded ? guard::GuardedPool::Of(p)->class_name()
+                                  : loc.chunk->class_name;
+  ReportMisuse(Misuse::kWrongClass, p, kName, 0, owner, loc.class_id);
+}
+
+template <typename Config>
+void Malloc<Config>::FreeSlow(void* p) {
+  if (p == nullptr) return;
+  const uint32_t entry = slab::LookupClass(p);
+  if (entry == slab::kLargeChunk) {
+    switch (state().large.Free(p)) {
+      case LargeAllocator::FindResult::kBlock:
+        return;
+      case LargeAllocator::FindResult::kInterior:
+        ReportMisuse(Misuse::kInterior, p, kLargeName, 0);
+      case LargeAllocator::FindResult::kNone:  // freed by a racing call
+        ReportMisuse(Misuse::kDoubleFree, p, kLargeName, 0);
+    }
+  }
+  const uint32_t id = entry & ~slab::kGuardedChunk;
+  if (ABSL_PREDICT_FALSE(id == 0 || index_of_[id] == 0)) {
+    ReportForeign(p, entry);
+  }
+  // Validates the address (interior, double free) and caches or frees it.
+  state().allocator.ReleaseSlow(ClassId{id}, p);
+}
+
+template <typename Config>
+void Malloc<Config>::FreeSizedSlow(void* p, size_t n, size_t alignment) {
+  if (p == nullptr) return;
+  const Block b = Validate(p);
+  if (alignment == 0) alignment = 1;
+  const int expected = AlignedSizeClass(n, alignment, page_size_);
+  // A large block was allocated with a size or alignment no class serves,
+  // and holds at least n bytes.
+  const bool fits =
+      b.index < 0 ? (expected < 0 && n <= b.usable) : expected == b.index;
+  if (ABSL_PREDICT_FALSE(!fits)) {
+    char name[16];
+    if (b.index >= 0) ClassName(b.index, name);
+    ReportMisuse(Misuse::kSizeMismatch, p, b.index >= 0 ? name : kLargeName,
+                 b.index >= 0 ? ids_[b.index] : 0);
+  }
+  Free(p);
+}
+
+template <typename Config>
+typename Malloc<Config>::Block Malloc<Config>::Validate(const void* p) {
+  const uint32_t entry = slab::LookupClass(p);
+  if (entry == slab::kLargeChunk) {
+    size_t usable = 0;
+    switch (state().large.Find(p, &usable)) {
+      case LargeAllocator::FindResult::kBlock:
+        return {usable, -1, false};
+      case LargeAllocator::FindResult::kInterior:
+        ReportMisuse(Misuse::kInterior, p, kLargeName, 0);
+      case LargeAllocator::FindResult::kNone:
+        ReportMisuse(Misuse::kReleasedObject, p, kLargeName, 0);
+    }
+  }
+  const uint32_t id = entry & ~slab::kGuardedChunk;
+  if (ABSL_PREDICT_FALSE(id == 0 || index_of_[id] == 0)) {
+    ReportForeign(p, entry);
+  }
+  const int index = index_of_[id] - 1;
+  const slab::Location loc = slab::Locate(p);
+  if (!loc.guarded) {
+    char name[16];
+    if (ABSL_PREDICT_FALSE(!loc.object_start)) {
+      ClassName(index, name);
+      ReportMisuse(Misuse::kInterior, p, name, id);
+    }
+    if constexpr (kHardened) {
+      const uint8_t s = __atomic_load_n(&loc.chunk->states(loc.span)[loc.index],
+                                        __ATOMIC_RELAXED);
+      if (ABSL_PREDICT_FALSE(s != magazine::kObjectHeld)) {
+        ClassName(index, name);
+        ReportMisuse(s == magazine::kObjectReleased ? Misuse::kReleasedObject
+                                                    : Misuse::kNeverAllocated,
+                     p, name, id);
+      }
+    }
+  }
+  return {kClassSizes[index], index, loc.guarded};
+}
+
+}  // namespace dropin
+}  // namespace slabkit
+
+#endif  // SLABKIT_MALLOC_MALLOC_H_
