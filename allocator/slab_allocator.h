@@ -342,9 +342,8 @@ slab::Location SlabAllocator<Config>::Validate(const ClassState* c, ClassId cls,
     if (loc.class_id == 0) {
       ReportMisuse(Misuse::kUnmanaged, ptr, c->name, c->id);
     }
-    const char* owner = loc.guarded ? guard::GuardedPool::Of(ptr)->class_name()
-                                    : loc.chunk->class_name;
-    ReportMisuse(Misuse::kWrongClass, ptr, c->name, c->id, owner, loc.class_id);
+    ReportMisuse(Misuse::kWrongClass, ptr, c->name, c->id,
+                 guard::OwnerName(ptr, loc), loc.class_id);
   }
   if (loc.guarded) return loc;  // a sampled object: its pool checks the rest
   if (ABSL_PREDICT_FALSE(!loc.object_start)) {

@@ -30,7 +30,7 @@ using M = slabkit::dropin::Malloc<slabkit::HardenedConfig>;
 using M = slabkit::dropin::Malloc<slabkit::DefaultConfig>;
 #endif
 
-constexpr bool IsPowerOfTwo(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+using slabkit::IsPowerOfTwo;
 
 // memalign's reading of an alignment, as glibc's: at most 16 is plain
 // malloc's; others are rounded up to a power of two. 0 for one too large to

@@ -20,6 +20,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "mapper/mapper.h"
+#include "slab/chunk.h"
 #include "slab/metadata_arena.h"
 
 namespace slabkit {
@@ -137,6 +138,12 @@ class GuardedPool {
   size_t quarantine_count_ ABSL_GUARDED_BY(mu_) = 0;
   const size_t quarantine_capacity_;
 };
+
+// The name of the class owning `p`, which Locate() found in a class's slab
+// chunk or in a chunk of guarded slots (for diagnostics).
+inline const char* OwnerName(const void* p, const slab::Location& loc) {
+  return loc.guarded ? GuardedPool::Of(p)->class_name() : loc.chunk->class_name;
+}
 
 }  // namespace guard
 }  // namespace slabkit

@@ -388,9 +388,8 @@ template <typename Config>
 void Malloc<Config>::ReportForeign(const void* p, uint32_t entry) {
   if (entry == 0) ReportMisuse(Misuse::kUnmanaged, p, kName, 0);
   const slab::Location loc = slab::Locate(p);
-  const char* owner = loc.guarded ? guard::GuardedPool::Of(p)->class_name()
-                                  : loc.chunk->class_name;
-  ReportMisuse(Misuse::kWrongClass, p, kName, 0, owner, loc.class_id);
+  ReportMisuse(Misuse::kWrongClass, p, kName, 0, guard::OwnerName(p, loc),
+               loc.class_id);
 }
 
 template <typename Config>
