@@ -1,6 +1,7 @@
 #include "allocator/allocator.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,7 +11,9 @@
 #include <mutex>
 #include <new>
 
+#include "absl/base/thread_annotations.h"
 #include "guard/sampled.h"
+#include "magazine/thread_cache.h"
 #include "stats/options.h"
 #include "stats/report.h"
 
@@ -97,10 +100,27 @@ A& ProcessWide() {
                        A::kStates ? "hardened" : "default", fd, format);
          },
          [](int fd) { reinterpret_cast<A*>(storage)->WriteHeapProfile(fd); },
-         A::kStates});
+         A::kStates, [] { reinterpret_cast<A*>(storage)->LockForFork(); },
+         [] { reinterpret_cast<A*>(storage)->UnlockAfterFork(); }});
     return a;
   }();
   return *allocator;
+}
+
+// Around fork(): add_mu first, so no allocator is added in between, then
+// every allocator, then the registry they share; released in reverse.
+void ForkPrepare() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  add_mu.lock();
+  const int n = num_process_allocators.load(std::memory_order_relaxed);
+  for (int i = 0; i < n; ++i) process_allocators[i].lock_for_fork();
+  magazine::LockRegistryForFork();
+}
+
+void ForkParentOrChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  magazine::UnlockRegistryAfterFork();
+  const int n = num_process_allocators.load(std::memory_order_relaxed);
+  for (int i = n - 1; i >= 0; --i) process_allocators[i].unlock_after_fork();
+  add_mu.unlock();
 }
 
 }  // namespace
@@ -109,6 +129,8 @@ void AddProcessAllocator(const ProcessAllocator& a) {
   ApplyOptions();
   std::lock_guard<std::mutex> lock(add_mu);
   const int n = num_process_allocators.load(std::memory_order_relaxed);
+  if (n == 0)
+    pthread_atfork(&ForkPrepare, &ForkParentOrChild, &ForkParentOrChild);
   if (n == kMaxProcessAllocators) return;
   process_allocators[n] = a;
   num_process_allocators.store(n + 1, std::memory_order_release);

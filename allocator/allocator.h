@@ -46,11 +46,21 @@ struct ProcessAllocator {
   // It samples allocations: its profile is the one written (the last added
   // that samples, else the first added).
   bool samples;
+  // Take and release every lock of the allocator (SlabAllocator::
+  // LockForFork), around fork().
+  void (*lock_for_fork)();
+  void (*unlock_after_fork)();
 };
 
 // Reads SLABKIT_OPTIONS (once per process) and adds `a`. Must not be called
 // with an allocator lock held: it may call atexit(), which may allocate. At
 // most 8 allocators; later ones are ignored.
+//
+// Fork safety: one pthread_atfork handler, registered with the first
+// allocator, locks every added allocator in the order they were added and
+// then the thread-cache registry, and unlocks them all in the parent and
+// the child, so a child may allocate whatever the parent's other threads
+// were doing.
 void AddProcessAllocator(const ProcessAllocator& a);
 
 // Returns the calling thread's cached objects, of every class, to their

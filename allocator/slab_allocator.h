@@ -146,10 +146,11 @@ class SlabAllocator {
   // Fork safety. LockForFork takes every lock of the allocator (each
   // class's slab, depot and guarded-pool locks, then the metadata arena's),
   // in an order no other path takes them in reverse; UnlockAfterFork, in
-  // the parent and in the child, releases them. Called from pthread_atfork
-  // handlers (c_api/malloc), so that a child can allocate even when another
-  // thread of the parent was in a slow path at the fork. Also covers the
-  // registry of per-thread caches, which is process-wide.
+  // the parent and in the child, releases them. Process-wide allocators are
+  // locked so around every fork (AddProcessAllocator), so that a child can
+  // allocate even when another thread of the parent was in a slow path at
+  // the fork. The registry of per-thread caches, shared by all allocators,
+  // is locked once, after them all (magazine::LockRegistryForFork).
   void LockForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
   void UnlockAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
@@ -420,12 +421,10 @@ void SlabAllocator<Config>::LockForFork() {
     c->fork_locked = true;
   }
   arena_.LockForFork();
-  magazine::LockRegistryForFork();
 }
 
 template <typename Config>
 void SlabAllocator<Config>::UnlockAfterFork() {
-  magazine::UnlockRegistryAfterFork();
   arena_.UnlockAfterFork();
   for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
     ClassState* c = classes_[id].load(std::memory_order_acquire);

@@ -130,7 +130,6 @@ GuardedPool::GuardedPool(const SampledClass& cls, char* chunk, Slot* slots,
                          uint16_t* free_list, uint16_t* quarantine,
                          size_t num_slots, size_t data_bytes)
     : cls_(cls),
-      chunk_(chunk),
       first_slot_(chunk + 2 * cls.mapper.page_size()),
       data_bytes_(data_bytes),
       stride_(data_bytes + cls.mapper.page_size()),

@@ -123,7 +123,6 @@ class GuardedPool {
   size_t SlotIndex(const void* addr) const;
 
   const SampledClass cls_;
-  char* const chunk_;
   char* const first_slot_;
   const size_t data_bytes_;     // committed pages per slot
   const size_t stride_;         // data_bytes_ + a guard page

@@ -23,8 +23,8 @@ char* ChunkAddress(uintptr_t chunk) {
 
 }  // namespace
 
-LargeAllocator::LargeAllocator(MapperRef mapper)
-    : mapper_(mapper), page_(mapper.page_size()) {}
+LargeAllocator::LargeAllocator(MapperRef mapper, size_t cache_bytes)
+    : mapper_(mapper), page_(mapper.page_size()), cache_bytes_(cache_bytes) {}
 
 size_t LargeAllocator::SlotOf(uintptr_t chunk) const {
   const int bits = absl::countr_zero(capacity_);
@@ -103,7 +103,73 @@ LargeAllocator::Entry* LargeAllocator::BlockOfLocked(const void* p) const {
   return FindEntryLocked(e->first);
 }
 
-void* LargeAllocator::Allocate(size_t size, size_t alignment) {
+void LargeAllocator::ForgetLocked(uintptr_t first, size_t window) {
+  for (uintptr_t c = first; c < first + (window >> slab::kChunkShift); ++c) {
+    slab::UnregisterChunk(ChunkAddress(c));
+    EraseLocked(c);
+  }
+}
+
+void LargeAllocator::UncacheLocked(int i) {
+  for (int j = i + 1; j < cached_; ++j) cache_[j - 1] = cache_[j];
+  --cached_;
+}
+
+char* LargeAllocator::ReuseLocked(size_t window, size_t alignment, size_t data,
+                                  bool zero) {
+  // Among windows of this size with the same leading guard (the usual case:
+  // page alignment), the best fit: the least committed that holds `data`,
+  // else the most committed.
+  int best = -1;
+  Entry* e = nullptr;
+  for (int i = 0; i < cached_; ++i) {
+    Entry* c = FindEntryLocked(cache_[i]);
+    char* start = ChunkAddress(c->first) + alignment;
+    if (c->window_bytes != window || c->data != start ||
+        (reinterpret_cast<uintptr_t>(start) & (alignment - 1)) != 0) {
+      continue;
+    }
+    const bool fits = c->committed >= data;
+    if (e == nullptr ||
+        (fits && (e->committed < data || c->committed < e->committed)) ||
+        (!fits && e->committed < data && c->committed > e->committed)) {
+      best = i;
+      e = c;
+    }
+  }
+  if (e == nullptr) return nullptr;
+  char* start = e->data;
+  const size_t old = e->committed;
+  size_t committed = old;
+  if (data > old) {
+    if (!mapper_.Commit(start + old, data - old).ok()) return nullptr;
+    committed = data;
+  } else if (old - data > data) {
+    // More than twice what is asked: give the tail back (it becomes guard).
+    // Less is kept, as usable size, so that blocks that vary in size reuse
+    // pages rather than fault them in again.
+    if (mapper_.Decommit(start + data, old - data).ok()) {
+      (void)mapper_.Protect(start + data, old - data);
+      committed = data;
+    }
+  }
+  // Pages kept from the last block hold its data; newly committed are 0.
+  if (zero) memset(start, 0, old < data ? old : data);
+  e->cached = false;
+  e->committed = committed;
+  UncacheLocked(best);
+  stats_.cached_blocks--;
+  stats_.cached_bytes -= old;
+  stats_.cached_reserved_bytes -= window;
+  stats_.allocations++;
+  stats_.cache_hits++;
+  stats_.live++;
+  stats_.committed_bytes += committed;
+  stats_.reserved_bytes += window;
+  return start;
+}
+
+void* LargeAllocator::Allocate(size_t size, size_t alignment, bool zero) {
   if (size == 0) size = 1;
   if (alignment < page_) alignment = page_;
   // The leading guard is the alignment's worth, so the data is aligned; the
@@ -118,6 +184,10 @@ void* LargeAllocator::Allocate(size_t size, size_t alignment) {
   const size_t window = RoundUp(alignment + data + page_, slab::kChunkSize);
   const size_t window_alignment =
       alignment > slab::kChunkSize ? alignment : slab::kChunkSize;
+  if (cache_bytes_ != 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (char* start = ReuseLocked(window, alignment, data, zero)) return start;
+  }
   absl::StatusOr<void*> reserved = mapper_.Reserve(window, window_alignment);
   if (!reserved.ok()) {
     errno = ENOMEM;
@@ -137,7 +207,7 @@ void* LargeAllocator::Allocate(size_t size, size_t alignment) {
     if (ReserveLocked(chunks)) {
       const uintptr_t first = ChunkIndex(base);
       for (size_t i = 0; i < chunks; ++i) {
-        Entry e{first + i, first, nullptr, 0, 0};
+        Entry e{first + i, first, nullptr, 0, 0, false};
         if (i == 0) {
           e.data = start;
           e.committed = data;
@@ -164,32 +234,82 @@ LargeAllocator::FindResult LargeAllocator::Find(const void* p,
   const Entry* block = BlockOfLocked(p);
   if (block == nullptr) return FindResult::kNone;
   if (block->data != p) return FindResult::kInterior;
+  if (block->cached) return FindResult::kFreed;
   if (usable != nullptr) *usable = block->committed;
   return FindResult::kBlock;
 }
 
 LargeAllocator::FindResult LargeAllocator::Free(void* p) {
-  char* base;
-  size_t window;
+  // Windows to unmap once the lock is dropped: this block's, or the cached
+  // ones it evicts.
+  struct Victim {
+    char* base;
+    size_t window;
+  } victims[kCacheSlots + 1];
+  int n = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     Entry* block = BlockOfLocked(p);
     if (block == nullptr) return FindResult::kNone;
     if (block->data != p) return FindResult::kInterior;
+    if (block->cached) return FindResult::kFreed;
     const uintptr_t first = block->first;
-    base = ChunkAddress(first);
-    window = block->window_bytes;
+    const size_t window = block->window_bytes;
+    const size_t committed = block->committed;
     stats_.releases++;
     stats_.live--;
-    stats_.committed_bytes -= block->committed;
+    stats_.committed_bytes -= committed;
     stats_.reserved_bytes -= window;
-    for (uintptr_t c = first; c < first + (window >> slab::kChunkShift); ++c) {
-      slab::UnregisterChunk(ChunkAddress(c));
-      EraseLocked(c);
+    if (committed > cache_bytes_) {
+      ForgetLocked(first, window);
+      victims[n++] = {ChunkAddress(first), window};
+    } else {
+      if (cached_ == kCacheSlots) {
+        EvictOldestLocked(&victims[n].base, &victims[n].window);
+        ++n;
+        block = FindEntryLocked(first);  // erasing moved entries
+      }
+      block->cached = true;
+      cache_[cached_++] = first;
+      stats_.cached_blocks++;
+      stats_.cached_bytes += committed;
+      stats_.cached_reserved_bytes += window;
+      while (stats_.cached_bytes > cache_bytes_) {
+        EvictOldestLocked(&victims[n].base, &victims[n].window);
+        ++n;
+      }
     }
   }
-  (void)mapper_.Release(base, window);
+  for (int i = 0; i < n; ++i)
+    (void)mapper_.Release(victims[i].base, victims[i].window);
   return FindResult::kBlock;
+}
+
+void LargeAllocator::EvictOldestLocked(char** base, size_t* window) {
+  Entry* e = FindEntryLocked(cache_[0]);
+  const uintptr_t first = e->first;
+  *base = ChunkAddress(first);
+  *window = e->window_bytes;
+  stats_.cached_blocks--;
+  stats_.cached_bytes -= e->committed;
+  stats_.cached_reserved_bytes -= e->window_bytes;
+  UncacheLocked(0);
+  ForgetLocked(first, *window);
+}
+
+size_t LargeAllocator::ReleaseCached() {
+  size_t released = 0;
+  for (;;) {
+    char* base;
+    size_t window;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (cached_ == 0) return released;
+      released += FindEntryLocked(cache_[0])->committed;
+      EvictOldestLocked(&base, &window);
+    }
+    (void)mapper_.Release(base, window);
+  }
 }
 
 bool LargeAllocator::Resize(void* p, size_t size) {
@@ -198,7 +318,7 @@ bool LargeAllocator::Resize(void* p, size_t size) {
   const size_t data = RoundUp(size, page_);
   std::lock_guard<std::mutex> lock(mu_);
   Entry* block = BlockOfLocked(p);
-  if (block == nullptr || block->data != p) return false;
+  if (block == nullptr || block->data != p || block->cached) return false;
   const size_t committed = block->committed;
   if (data < committed) {
     // The pages past the new end become guard: given back, inaccessible.

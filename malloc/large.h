@@ -14,7 +14,15 @@
 // no other mapping can share one: an address in a marked chunk is in a
 // block's guard or data, and which one is exact.
 //
-// Thread-safe; every call takes one lock (each also makes system calls).
+// Freed blocks may be cached (`cache_bytes`): the window stays mapped and
+// committed, its record stays in the table marked freed, and a later request
+// needing a window of the same size takes it with no system call, or one to
+// commit or return the difference. A cached block is still known, so freeing
+// it again is told apart (kFreed) from freeing an address never allocated.
+// The cache holds at most kCacheSlots windows and `cache_bytes` of committed
+// memory, evicting the oldest; ReleaseCached() empties it.
+//
+// Thread-safe; every call takes one lock (most also make system calls).
 // Never calls malloc.
 #ifndef SLABKIT_MALLOC_LARGE_H_
 #define SLABKIT_MALLOC_LARGE_H_
@@ -33,25 +41,28 @@ class LargeAllocator {
  public:
   // `mapper` must outlive the allocator and its blocks; its page size must
   // divide slab::kChunkSize.
-  explicit LargeAllocator(MapperRef mapper);
+  // `cache_bytes` 0 caches nothing: every free unmaps at once, so any later
+  // access faults (the hardened flavour's choice).
+  explicit LargeAllocator(MapperRef mapper, size_t cache_bytes = 0);
   LargeAllocator(const LargeAllocator&) = delete;
   LargeAllocator& operator=(const LargeAllocator&) = delete;
 
   // A block of at least `size` bytes (0 is taken as 1) aligned to
-  // `alignment` (a power of two; the page size when smaller), zero-filled;
-  // nullptr with errno ENOMEM when it cannot be had.
-  void* Allocate(size_t size, size_t alignment);
+  // `alignment` (a power of two; the page size when smaller), zero-filled
+  // unless `zero` is false; nullptr with errno ENOMEM when it cannot be had.
+  void* Allocate(size_t size, size_t alignment, bool zero = true);
 
   enum class FindResult {
     kBlock,     // the start of a live block
     kInterior,  // inside a block's window, not its start
+    kFreed,     // the start of a freed block still cached
     kNone,      // not in any block's window
   };
   // Classifies `p`. For kBlock, `*usable` is the block's committed size.
   FindResult Find(const void* p, size_t* usable) const;
 
-  // Unmaps the block starting at `p`; the result says what `p` was, and
-  // nothing changes unless it is kBlock.
+  // Caches or unmaps the block starting at `p`; the result says what `p`
+  // was, and nothing changes unless it is kBlock.
   FindResult Free(void* p);
 
   // Makes the block at `p` (a kBlock) hold `size` bytes without moving it:
@@ -60,15 +71,24 @@ class LargeAllocator {
   // when it cannot (the block is unchanged).
   bool Resize(void* p, size_t size);
 
+  // Unmaps every cached block; returns the committed bytes given back.
+  size_t ReleaseCached();
+
   struct Stats {
     uint64_t allocations = 0;
+    uint64_t cache_hits = 0;  // allocations that reused a cached window
     uint64_t releases = 0;
     uint64_t live = 0;
     size_t committed_bytes = 0;  // live blocks' data
     size_t reserved_bytes = 0;   // their windows
-    size_t metadata_bytes = 0;   // the record table
+    size_t cached_blocks = 0;
+    size_t cached_bytes = 0;  // committed in cached windows
+    size_t cached_reserved_bytes = 0;
+    size_t metadata_bytes = 0;  // the record table
   };
   Stats GetStats() const;
+
+  static constexpr int kCacheSlots = 16;
 
   // Fork safety: see SlabAllocator::LockForFork.
   void LockForFork() const ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.lock(); }
@@ -83,7 +103,21 @@ class LargeAllocator {
     char* data;       // first entry only: the block's start
     size_t committed;
     size_t window_bytes;
+    bool cached;  // first entry only: freed, kept in cache_
   };
+
+  // Takes a cached window of `window` bytes whose start suits `alignment`
+  // and makes it hold `data` bytes at window + alignment; null when none.
+  char* ReuseLocked(size_t window, size_t alignment, size_t data, bool zero)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the window from the table and the page map; the caller unmaps it.
+  void ForgetLocked(uintptr_t first, size_t window)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Uncaches and forgets the oldest cached window; the caller unmaps it.
+  void EvictOldestLocked(char** base, size_t* window)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes cache_[i], keeping the rest oldest first.
+  void UncacheLocked(int i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Entry* FindEntryLocked(uintptr_t chunk) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   bool InsertLocked(const Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -103,6 +137,10 @@ class LargeAllocator {
   size_t capacity_ ABSL_GUARDED_BY(mu_) = 0;  // a power of two
   size_t used_ ABSL_GUARDED_BY(mu_) = 0;
   Stats stats_ ABSL_GUARDED_BY(mu_);
+  const size_t cache_bytes_;
+  // First chunk of each cached window, oldest first.
+  uintptr_t cache_[kCacheSlots] ABSL_GUARDED_BY(mu_) = {};
+  int cached_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace dropin

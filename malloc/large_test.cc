@@ -160,6 +160,96 @@ TEST(LargeAllocatorTest, MapperFailuresAreEnomem) {
   EXPECT_EQ(large.Free(p), LargeAllocator::FindResult::kBlock);
 }
 
+// With a cache, a freed block stays known (a second free is kFreed), and the
+// next request for a window of its size gets it back with no mapper call.
+TEST(LargeAllocatorCacheTest, FreedBlocksAreReusedWithoutMapperCalls) {
+  FaultInjectingMapper<MmapMapper> counted(&mmap_mapper);
+  LargeAllocator large{MapperRef(&counted), 64 << 20};
+  char* p = static_cast<char*>(large.Allocate(3 << 20, 0));
+  ASSERT_NE(p, nullptr);
+  memset(p, 0x5a, 3 << 20);
+  ASSERT_EQ(large.Free(p), LargeAllocator::FindResult::kBlock);
+  EXPECT_EQ(large.Free(p), LargeAllocator::FindResult::kFreed);
+  EXPECT_EQ(large.Find(p, nullptr), LargeAllocator::FindResult::kFreed);
+  EXPECT_FALSE(large.Resize(p, 1 << 20));
+  LargeAllocator::Stats s = large.GetStats();
+  EXPECT_EQ(s.live, 0u);
+  EXPECT_EQ(s.cached_blocks, 1u);
+  EXPECT_EQ(s.cached_bytes, size_t{3} << 20);
+
+  const uint64_t calls =
+      counted.calls(MapperOp::kReserve) + counted.calls(MapperOp::kCommit) +
+      counted.calls(MapperOp::kDecommit) + counted.calls(MapperOp::kRelease);
+  // Smaller, in the same 4 MiB window, and zeroed on request.
+  char* q = static_cast<char*>(large.Allocate(2 << 20, 0, /*zero=*/true));
+  EXPECT_EQ(q, p);
+  EXPECT_EQ(q[0], 0);
+  EXPECT_EQ(q[(2 << 20) - 1], 0);
+  EXPECT_EQ(counted.calls(MapperOp::kReserve) +
+                counted.calls(MapperOp::kCommit) +
+                counted.calls(MapperOp::kDecommit) +
+                counted.calls(MapperOp::kRelease),
+            calls);
+  size_t usable = 0;
+  ASSERT_EQ(large.Find(q, &usable), LargeAllocator::FindResult::kBlock);
+  EXPECT_GE(usable, size_t{2} << 20);  // what was committed is kept
+  s = large.GetStats();
+  EXPECT_EQ(s.cache_hits, 1u);
+  EXPECT_EQ(s.cached_blocks, 0u);
+  EXPECT_EQ(s.live, 1u);
+
+  // Larger in the same window: commits only the difference, still there.
+  ASSERT_EQ(large.Free(q), LargeAllocator::FindResult::kBlock);
+  char* r = static_cast<char*>(large.Allocate((4 << 20) - 3 * 4096, 0));
+  EXPECT_EQ(r, p);
+  memset(r, 1, (4 << 20) - 3 * 4096);
+  ASSERT_EQ(large.Free(r), LargeAllocator::FindResult::kBlock);
+
+  // A different window size misses; emptying the cache unmaps.
+  char* other = static_cast<char*>(large.Allocate(6 << 20, 0));
+  ASSERT_NE(other, nullptr);
+  EXPECT_NE(other, p);
+  EXPECT_EQ(large.ReleaseCached(), (size_t{4} << 20) - 3 * 4096);
+  EXPECT_EQ(large.Find(p, nullptr), LargeAllocator::FindResult::kNone);
+  EXPECT_EQ(slab::LookupClass(p), 0u);
+  EXPECT_EQ(large.Free(other), LargeAllocator::FindResult::kBlock);
+  EXPECT_EQ(large.ReleaseCached(), size_t{6} << 20);
+  EXPECT_EQ(large.GetStats().cached_reserved_bytes, 0u);
+}
+
+// The cache keeps at most kCacheSlots blocks and its byte limit, evicting
+// the oldest; a block larger than the limit is unmapped at once.
+TEST(LargeAllocatorCacheTest, EvictsOldestBeyondItsLimits) {
+  LargeAllocator large{MapperRef(&mmap_mapper), 40 << 20};
+  std::vector<char*> blocks;
+  for (int i = 0; i < LargeAllocator::kCacheSlots + 4; ++i) {
+    blocks.push_back(static_cast<char*>(large.Allocate(1 << 20, 0)));
+    ASSERT_NE(blocks.back(), nullptr);
+  }
+  for (char* p : blocks)
+    ASSERT_EQ(large.Free(p), LargeAllocator::FindResult::kBlock);
+  LargeAllocator::Stats s = large.GetStats();
+  EXPECT_EQ(s.cached_blocks, static_cast<size_t>(LargeAllocator::kCacheSlots));
+  EXPECT_EQ(large.Find(blocks[0], nullptr), LargeAllocator::FindResult::kNone);
+  EXPECT_EQ(large.Find(blocks.back(), nullptr),
+            LargeAllocator::FindResult::kFreed);
+
+  // 3 x 16 MiB against a 40 MiB limit: the first two stay, then the oldest
+  // goes; 48 MiB is never cached.
+  char* big[3];
+  for (char*& p : big) p = static_cast<char*>(large.Allocate(16 << 20, 0));
+  char* huge = static_cast<char*>(large.Allocate(48 << 20, 0));
+  for (char* p : big)
+    ASSERT_EQ(large.Free(p), LargeAllocator::FindResult::kBlock);
+  ASSERT_EQ(large.Free(huge), LargeAllocator::FindResult::kBlock);
+  s = large.GetStats();
+  EXPECT_LE(s.cached_bytes, size_t{40} << 20);
+  EXPECT_EQ(large.Find(big[0], nullptr), LargeAllocator::FindResult::kNone);
+  EXPECT_EQ(large.Find(big[2], nullptr), LargeAllocator::FindResult::kFreed);
+  EXPECT_EQ(large.Find(huge, nullptr), LargeAllocator::FindResult::kNone);
+  large.ReleaseCached();
+}
+
 TEST(LargeAllocatorTest, HugeSizesFail) {
   LargeAllocator large{MapperRef(&mmap_mapper)};
   errno = 0;

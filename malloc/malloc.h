@@ -54,6 +54,13 @@ void ClassName(int index, char* out);
 // ENOMEM before any mapping is tried.
 inline constexpr size_t kMaxRequest = static_cast<size_t>(PTRDIFF_MAX);
 
+// Freed large blocks the fast flavour keeps mapped for reuse (at most this
+// much committed memory, LargeAllocator::kCacheSlots blocks), as glibc keeps
+// freed memory below its trim threshold and jemalloc keeps dirty pages: a
+// program that frees and remakes large buffers pays no system call for them.
+// The hardened flavour unmaps at once, so a use after free faults.
+inline constexpr size_t kLargeCacheBytes = size_t{64} << 20;
+
 template <typename Config>
 class Malloc {
  public:
@@ -109,7 +116,7 @@ class Malloc {
       errno = ENOMEM;
       return nullptr;
     }
-    if (n > kMaxSmallSize) return AllocateLarge(n, 0);  // fresh: zero
+    if (n > kMaxSmallSize) return AllocateLarge(n, 0, /*zero=*/true);
     void* p = Allocate(n);
     if (p != nullptr) memset(p, 0, n);
     return p;
@@ -159,7 +166,7 @@ class Malloc {
       return nullptr;
     }
     const int c = AlignedSizeClass(n, alignment, page_size_);
-    if (c < 0) return AllocateLarge(n, alignment);
+    if (c < 0) return AllocateLarge(n, alignment, /*zero=*/false);
     const uint32_t id = ids_[c];
     return Cache::Allocate(id, [id] { return AllocateClassSlow(id); });
   }
@@ -172,11 +179,13 @@ class Malloc {
     return Validate(p).usable;
   }
 
-  // Gives back the calling thread's cached objects and every span with no
-  // live object (malloc_trim). Returns the bytes given back.
+  // Gives back the calling thread's cached objects, every span with no live
+  // object and the cached large blocks (malloc_trim). Returns the bytes given
+  // back.
   static size_t ReleaseIdleMemory() {
     if (!ready_.load(std::memory_order_acquire)) return 0;
-    return state().allocator.ReleaseIdleMemory();
+    return state().allocator.ReleaseIdleMemory() +
+           state().large.ReleaseCached();
   }
 
   // The stats report: one row per size class, and one for large blocks.
@@ -205,7 +214,8 @@ class Malloc {
  private:
   struct State {
     explicit State(DefaultMapper* mapper)
-        : allocator(mapper), large(MapperRef(mapper)) {}
+        : allocator(mapper),
+          large(MapperRef(mapper), kHardened ? 0 : kLargeCacheBytes) {}
     Allocator allocator;
     LargeAllocator large;
   };
@@ -224,8 +234,8 @@ class Malloc {
     GlobalStats GetGlobalStats() const {
       GlobalStats g = state().allocator.GetGlobalStats();
       const LargeAllocator::Stats l = state().large.GetStats();
-      g.reserved_bytes += l.reserved_bytes;
-      g.committed_bytes += l.committed_bytes;
+      g.reserved_bytes += l.reserved_bytes + l.cached_reserved_bytes;
+      g.committed_bytes += l.committed_bytes + l.cached_bytes;
       g.metadata_bytes += l.metadata_bytes;
       return g;
     }
@@ -241,9 +251,9 @@ class Malloc {
       s.releases = l.releases;
       s.live = l.live;
       s.in_use_bytes = l.committed_bytes;
-      s.cache_misses = l.allocations;
-      s.reserved_bytes = l.reserved_bytes;
-      s.committed_bytes = l.committed_bytes;
+      s.cache_misses = l.allocations - l.cache_hits;
+      s.reserved_bytes = l.reserved_bytes + l.cached_reserved_bytes;
+      s.committed_bytes = l.committed_bytes + l.cached_bytes;
       f(s);
     }
   };
@@ -266,19 +276,19 @@ class Malloc {
     if (n <= kMaxSmallSize) {
       return state().allocator.AllocateSlow(ClassId{ids_[SizeClass(n)]});
     }
-    return AllocateLarge(n, 0);
+    return AllocateLarge(n, 0, /*zero=*/false);
   }
 
   ABSL_ATTRIBUTE_NOINLINE static void* AllocateClassSlow(uint32_t id) {
     return state().allocator.AllocateSlow(ClassId{id});
   }
 
-  static void* AllocateLarge(size_t n, size_t alignment) {
+  static void* AllocateLarge(size_t n, size_t alignment, bool zero) {
     if (n > kMaxRequest || !Ready()) {
       errno = ENOMEM;
       return nullptr;
     }
-    return state().large.Allocate(n, alignment);
+    return state().large.Allocate(n, alignment, zero);
   }
 
   ABSL_ATTRIBUTE_NOINLINE static void FreeSlow(void* p);
@@ -380,8 +390,8 @@ bool Malloc<Config>::Build() {
 template <typename Config>
 void Malloc<Config>::AddProcessHooks() {
   if (hooks_added_.exchange(true, std::memory_order_acq_rel)) return;
-  AddProcessAllocator({&WriteStatsReport, &WriteHeapProfile, kHardened});
-  pthread_atfork(&ForkPrepare, &ForkParentOrChild, &ForkParentOrChild);
+  AddProcessAllocator({&WriteStatsReport, &WriteHeapProfile, kHardened,
+                       &ForkPrepare, &ForkParentOrChild});
 }
 
 template <typename Config>
@@ -402,6 +412,7 @@ void Malloc<Config>::FreeSlow(void* p) {
         return;
       case LargeAllocator::FindResult::kInterior:
         ReportMisuse(Misuse::kInterior, p, kLargeName, 0);
+      case LargeAllocator::FindResult::kFreed:
       case LargeAllocator::FindResult::kNone:  // freed by a racing call
         ReportMisuse(Misuse::kDoubleFree, p, kLargeName, 0);
     }
@@ -443,6 +454,7 @@ typename Malloc<Config>::Block Malloc<Config>::Validate(const void* p) {
         return {usable, -1, false};
       case LargeAllocator::FindResult::kInterior:
         ReportMisuse(Misuse::kInterior, p, kLargeName, 0);
+      case LargeAllocator::FindResult::kFreed:
       case LargeAllocator::FindResult::kNone:
         ReportMisuse(Misuse::kReleasedObject, p, kLargeName, 0);
     }

@@ -1,0 +1,297 @@
+// Process life cycle and limits of the process-wide allocators (the class
+// API's): fork while other threads hold allocator locks, threads that exit
+// without allocating or with full magazines, allocation from thread-local
+// and pthread-key destructors and from atexit handlers, kernel mappings
+// under guard layouts and long runs, and address-space exhaustion.
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "allocator/allocator.h"
+#include "gtest/gtest.h"
+#include "slab/slab_class.h"
+
+namespace slabkit {
+namespace {
+
+template <typename A>
+A& Process();
+template <>
+Allocator& Process<Allocator>() {
+  return DefaultAllocator();
+}
+template <>
+HardenedAllocator& Process<HardenedAllocator>() {
+  return DefaultHardenedAllocator();
+}
+
+template <typename A>
+class LifecycleTest : public ::testing::Test {};
+using Allocators = ::testing::Types<Allocator, HardenedAllocator>;
+TYPED_TEST_SUITE(LifecycleTest, Allocators);
+
+template <typename A>
+ClassId Register(const char* name, size_t size, uint32_t magazine = 0,
+                 uint32_t depot = 0) {
+  ClassConfig config{name, size};
+  config.magazine_capacity = magazine;
+  config.depot_magazines = depot;
+  absl::StatusOr<ClassId> id = Process<A>().Register(config);
+  EXPECT_TRUE(id.ok()) << id.status();
+  return id.ok() ? *id : ClassId{};
+}
+
+template <typename A>
+ClassStats Stats(ClassId id) {
+  absl::StatusOr<ClassStats> s = Process<A>().GetStats(id);
+  EXPECT_TRUE(s.ok());
+  return s.ok() ? *s : ClassStats{};
+}
+
+// Forks while three threads keep every lock busy (tiny magazines and depots
+// send nearly every call to the slow path; idle-memory releases take the
+// slab locks too). Each child allocates and releases in every class and
+// registers a class; a deadlock would leave it to its alarm.
+TYPED_TEST(LifecycleTest, ForkWhileOtherThreadsHoldLocks) {
+  using A = TypeParam;
+  const ClassId classes[] = {Register<A>("fork_a", 24, 1, 1),
+                             Register<A>("fork_b", 200, 1, 1),
+                             Register<A>("fork_c", 5000, 2, 1)};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::pair<ClassId, void*>> held;
+      for (long i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+        const ClassId c = classes[(i + t) % 3];
+        void* p = Process<A>().Allocate(c);
+        if (p != nullptr) held.push_back({c, p});
+        if (held.size() > 64) {
+          for (auto& [cls, q] : held) Process<A>().Release(cls, q);
+          held.clear();
+        }
+        if (i % 5000 == 0) Process<A>().ReleaseIdleMemory();
+      }
+      for (auto& [cls, q] : held) Process<A>().Release(cls, q);
+    });
+  }
+  for (int f = 0; f < 40; ++f) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      alarm(20);
+      for (const ClassId c : classes) {
+        void* p = Process<A>().Allocate(c);
+        if (p == nullptr) _exit(2);
+        Process<A>().Release(c, p);
+      }
+      const std::string name = "child_" + std::to_string(f);
+      absl::StatusOr<ClassId> c = Process<A>().Register({name, 48});
+      if (!c.ok()) _exit(3);
+      void* p = Process<A>().Allocate(*c);
+      Process<A>().Release(*c, p);
+      _exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status))
+        << "child " << f << " died of signal " << WTERMSIG(status)
+        << (WTERMSIG(status) == SIGALRM ? " (deadlock)" : "");
+    ASSERT_EQ(WEXITSTATUS(status), 0) << "child " << f;
+    usleep(2000);
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
+  for (const ClassId c : classes) EXPECT_EQ(Stats<A>(c).live, 0u);
+}
+
+// Threads that never allocate, and threads that exit with full magazines:
+// nothing is lost, the counts stay exact, and the objects are reusable.
+TYPED_TEST(LifecycleTest, ThreadsExitingIdleOrWithFullMagazines) {
+  using A = TypeParam;
+  const ClassId c = Register<A>("exit_full", 64, 32, 4);
+  for (int i = 0; i < 50; ++i) {
+    std::thread([] {}).join();
+    std::thread([] { FlushThreadCache(); }).join();
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([c] {
+      void* objects[100];
+      for (void*& p : objects) p = Process<A>().Allocate(c);
+      for (void* p : objects) Process<A>().Release(c, p);  // magazines full
+    });
+  }
+  for (auto& t : threads) t.join();
+  const ClassStats s = Stats<A>(c);
+  EXPECT_EQ(s.allocations, 800u);
+  EXPECT_EQ(s.releases, 800u);
+  EXPECT_EQ(s.live, 0u);
+  EXPECT_EQ(s.thread_cached_objects, 0u);
+}
+
+template <typename A>
+struct AllocatesWhenDestroyed {
+  ClassId cls;
+  std::atomic<int>* done;
+  ~AllocatesWhenDestroyed() {
+    void* p = Process<A>().Allocate(cls);
+    if (p != nullptr) {
+      Process<A>().Release(cls, p);
+      done->fetch_add(1);
+    }
+  }
+};
+
+template <typename A>
+std::atomic<int> key_destructor_runs{0};
+
+// C++ thread_local destructors run before pthread key destructors, and a
+// key made before or after slabkit's may run on either side of slabkit's own
+// exit hook: allocation works in all of them and nothing is left cached.
+TYPED_TEST(LifecycleTest, AllocationFromThreadExitDestructors) {
+  using A = TypeParam;
+  static ClassId c = Register<A>("tls_dtor", 40);
+  static std::atomic<int> tls_done{0};
+  pthread_key_t key;
+  ASSERT_EQ(pthread_key_create(&key,
+                               [](void*) {
+                                 void* p = Process<A>().Allocate(c);
+                                 if (p != nullptr) {
+                                   Process<A>().Release(c, p);
+                                   key_destructor_runs<A>.fetch_add(1);
+                                 }
+                               }),
+            0);
+  for (int i = 0; i < 20; ++i) {
+    std::thread([&, i] {
+      thread_local AllocatesWhenDestroyed<A> t{c, &tls_done};
+      (void)t;
+      pthread_setspecific(key, &key);
+      if (i % 2 == 0) Process<A>().Release(c, Process<A>().Allocate(c));
+    }).join();
+  }
+  pthread_key_delete(key);
+  EXPECT_EQ(tls_done.load(), 20);
+  EXPECT_EQ(key_destructor_runs<A>.load(), 20);
+  const ClassStats s = Stats<A>(c);
+  EXPECT_EQ(s.live, 0u);
+  EXPECT_EQ(s.allocations, s.releases);
+  EXPECT_EQ(s.allocations, 50u);
+}
+
+template <typename A>
+void AllocateAtExit() {
+  absl::StatusOr<ClassId> c = Process<A>().Register({"at_exit", 100});
+  void* p = c.ok() ? Process<A>().Allocate(*c) : nullptr;
+  if (p == nullptr) _exit(5);
+  Process<A>().Release(*c, p);
+  fprintf(stderr, "allocated at exit\n");
+}
+
+TYPED_TEST(LifecycleTest, AllocationFromAtexitHandlers) {
+  using A = TypeParam;
+  EXPECT_EXIT(
+      {
+        Process<A>();
+        atexit(&AllocateAtExit<A>);
+        exit(0);
+      },
+      ::testing::ExitedWithCode(0), "allocated at exit");
+}
+
+int KernelMappings() {
+  std::ifstream maps("/proc/self/maps");
+  int n = 0;
+  for (std::string line; std::getline(maps, line);) ++n;
+  return n;
+}
+
+// The hardened layout puts a guard after every span: thousands of spans
+// would be thousands of mappings. The guarded-span budget bounds them, and
+// repeating the same work does not add more.
+TEST(LimitsTest, KernelMappingsStayBounded) {
+  slab::SetGuardedSpanBudgetForTesting(200);
+  std::vector<std::pair<ClassId, std::vector<void*>>> classes;
+  for (int i = 0; i < 16; ++i) {
+    classes.push_back(
+        {Register<HardenedAllocator>(("maps_" + std::to_string(i)).c_str(),
+                                     1024 + 512 * i),
+         {}});
+  }
+  const int before = KernelMappings();
+  int after_first = 0;
+  for (int round = 0; round < 5; ++round) {
+    for (auto& [c, held] : classes) {
+      for (int k = 0; k < 3000; ++k)
+        held.push_back(Process<HardenedAllocator>().Allocate(c));
+    }
+    for (auto& [c, held] : classes) {
+      for (void* p : held) Process<HardenedAllocator>().Release(c, p);
+      held.clear();
+    }
+    Process<HardenedAllocator>().ReleaseIdleMemory();
+    const int now = KernelMappings();
+    if (round == 0) after_first = now;
+    // Each guarded span is at most two mappings; the rest is a few per chunk.
+    EXPECT_LE(now - before, 2 * 200 + 400) << "round " << round;
+    EXPECT_LE(now, after_first + 8) << "round " << round;
+  }
+  const GlobalStats g = Process<HardenedAllocator>().GetGlobalStats();
+  EXPECT_EQ(g.kernel_mappings, KernelMappings());
+}
+
+// Out of address space (RLIMIT_AS): allocation fails with ENOMEM, nothing
+// already handed out is disturbed, and after releasing, allocation works.
+// Run in a child (it lowers the process's limit); exits 0 when all held.
+template <typename A>
+void ExhaustAddressSpace() {
+  const ClassId c = Register<A>("rlimit", 4000);
+  std::ifstream status("/proc/self/status");
+  long vm_kib = 0;
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmSize:", 0) == 0) vm_kib = std::stol(line.substr(7));
+  }
+  const rlim_t bytes = static_cast<rlim_t>(vm_kib + (256 << 10)) << 10;
+  const rlimit limit{bytes, bytes};
+  if (setrlimit(RLIMIT_AS, &limit) != 0) _exit(10);
+  std::vector<char*> held;
+  held.reserve(1 << 20);
+  for (;;) {
+    errno = 0;
+    char* p = static_cast<char*>(Process<A>().Allocate(c));
+    if (p == nullptr) break;
+    p[0] = static_cast<char>(held.size());
+    held.push_back(p);
+    if (held.size() == held.capacity()) _exit(11);  // the limit did not bite
+  }
+  if (errno != ENOMEM) _exit(12);
+  if (held.size() < 1000) _exit(13);
+  for (size_t i = 0; i < held.size(); ++i) {
+    if (held[i][0] != static_cast<char>(i)) _exit(14);
+  }
+  for (size_t i = 0; i < held.size(); i += 2) Process<A>().Release(c, held[i]);
+  for (size_t i = 0; i < held.size() / 4; ++i) {
+    if (Process<A>().Allocate(c) == nullptr) _exit(15);
+  }
+  fprintf(stderr, "ENOMEM after %zu objects, then recovered\n", held.size());
+  _exit(0);
+}
+
+TYPED_TEST(LifecycleTest, AddressSpaceExhaustionIsEnomem) {
+  EXPECT_EXIT(ExhaustAddressSpace<TypeParam>(), ::testing::ExitedWithCode(0),
+              "ENOMEM after [0-9]+ objects, then recovered");
+}
+
+}  // namespace
+}  // namespace slabkit

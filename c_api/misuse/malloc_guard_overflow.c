@@ -1,0 +1,15 @@
+/* Writes one byte past a block's usable size. The hardened flavour, every
+ * allocation sampled (SLABKIT_OPTIONS=sample_interval=1), places the block
+ * against a guard page, so the write faults and is reported. */
+#include <malloc.h>
+
+#include "c_api/misuse/malloc_common.h"
+
+int main(int argc, char** argv) {
+  const int misuse = misuse_requested(argc, argv);
+  char* p = must_malloc(40);
+  const size_t usable = malloc_usable_size(p);
+  ((volatile char*)launder(p))[misuse ? usable : usable - 1] = 1;
+  free(p);
+  return 0;
+}
