@@ -13,11 +13,6 @@ namespace slabkit {
 namespace bench {
 namespace {
 
-struct Slot {
-  char* p;
-  size_t size;
-};
-
 int Main(int argc, char** argv) {
   Options options(argc, argv);
   const long operations = options.Get("operations", 1500);
@@ -35,8 +30,9 @@ int Main(int argc, char** argv) {
     Slot& slot = live[rng.Next() % slots];
     if (slot.p != nullptr) CheckAndFree(slot.p, slot.size);
     slot.size = rng.Between(min_size, max_size);
-    slot.p = static_cast<char*>(AllocateOrDie(slot.size));
-    for (size_t at = 4096; at + 8 < slot.size; at += 4096) slot.p[at] = 1;
+    slot.p = AllocateOrDie(slot.size);
+    auto* bytes = static_cast<char*>(slot.p);
+    for (size_t at = 4096; at + 8 < slot.size; at += 4096) bytes[at] = 1;
   }
   for (Slot& slot : live) {
     if (slot.p != nullptr) CheckAndFree(slot.p, slot.size);

@@ -15,11 +15,6 @@ namespace slabkit {
 namespace bench {
 namespace {
 
-struct Slot {
-  void* p;
-  size_t size;
-};
-
 int Main(int argc, char** argv) {
   Options options(argc, argv);
   const long threads = options.Get("threads", 4);

@@ -13,11 +13,6 @@ namespace slabkit {
 namespace bench {
 namespace {
 
-struct Slot {
-  void* p;
-  size_t size;
-};
-
 int Main(int argc, char** argv) {
   Options options(argc, argv);
   const long operations = options.Get("operations", 3000000);

@@ -123,6 +123,12 @@ inline void CheckAndFree(void* p, size_t size) {
   std::free(p);
 }
 
+// A live block a workload keeps in a slot array, with the size it asked for.
+struct Slot {
+  void* p;
+  size_t size;
+};
+
 // Prints "workload: <message>" and aborts: a usage error, a failed malloc or
 // a corrupted block all end the run, and compare.py records it as failed.
 [[noreturn]] inline void Options::Fail(const char* format, ...) {
