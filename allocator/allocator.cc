@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
-#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -56,18 +56,25 @@ void WriteProfile() {
     }
   }
   char path[300];
-  if (options.profile_file[0] != '\0') {
-    snprintf(path, sizeof(path), "%s", options.profile_file);
-  } else {
-    snprintf(path, sizeof(path), "slabkit.%d.heap", static_cast<int>(getpid()));
+  const char* file = options.profile_file;
+  if (file[0] == '\0') {
+    DefaultProfilePath(path, sizeof(path));
+    file = path;
   }
-  const int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
   write(fd);
   close(fd);
 }
 
-void OnProfileSignal(int) { WriteProfile(); }
+// Async-signal-safe: the profile is written with no lock, allocation or
+// stdio call (stats/heap_profile.h), and the interrupted code's errno is
+// kept.
+void OnProfileSignal(int) {
+  const int saved_errno = errno;
+  WriteProfile();
+  errno = saved_errno;
+}
 
 // SLABKIT_OPTIONS, read once, before the first process-wide allocator.
 void ApplyOptions() {
@@ -108,19 +115,33 @@ A& ProcessWide() {
 }
 
 // Around fork(): add_mu first, so no allocator is added in between, then
-// every allocator, then the registry they share; released in reverse.
+// every allocator, then the thread registry they share, then the mapper
+// registry and its mappers (called under allocator locks, so last);
+// released in reverse.
 void ForkPrepare() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   add_mu.lock();
   const int n = num_process_allocators.load(std::memory_order_relaxed);
   for (int i = 0; i < n; ++i) process_allocators[i].lock_for_fork();
   magazine::LockRegistryForFork();
+  LockMappersForFork();
 }
 
-void ForkParentOrChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  magazine::UnlockRegistryAfterFork();
+void UnlockAllocatorsAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   const int n = num_process_allocators.load(std::memory_order_relaxed);
   for (int i = n - 1; i >= 0; --i) process_allocators[i].unlock_after_fork();
   add_mu.unlock();
+}
+
+void ForkParent() {
+  UnlockMappersAfterFork();
+  magazine::UnlockRegistryAfterFork();
+  UnlockAllocatorsAfterFork();
+}
+
+void ForkChild() {
+  UnlockMappersInForkChild();
+  magazine::UnlockRegistryInForkChild();
+  UnlockAllocatorsAfterFork();
 }
 
 }  // namespace
@@ -129,8 +150,7 @@ void AddProcessAllocator(const ProcessAllocator& a) {
   ApplyOptions();
   std::lock_guard<std::mutex> lock(add_mu);
   const int n = num_process_allocators.load(std::memory_order_relaxed);
-  if (n == 0)
-    pthread_atfork(&ForkPrepare, &ForkParentOrChild, &ForkParentOrChild);
+  if (n == 0) pthread_atfork(&ForkPrepare, &ForkParent, &ForkChild);
   if (n == kMaxProcessAllocators) return;
   process_allocators[n] = a;
   num_process_allocators.store(n + 1, std::memory_order_release);

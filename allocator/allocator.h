@@ -57,9 +57,10 @@ struct ProcessAllocator {
 // most 8 allocators; later ones are ignored.
 //
 // Fork safety: one pthread_atfork handler, registered with the first
-// allocator, locks every added allocator in the order they were added and
-// then the thread-cache registry, and unlocks them all in the parent and
-// the child, so a child may allocate whatever the parent's other threads
+// allocator, locks every added allocator in the order they were added, then
+// the thread-cache registry, then the mapper registry and each registered
+// mapper's own lock (LockMappersForFork), and unlocks them all in the parent
+// and the child, so a child may allocate whatever the parent's other threads
 // were doing.
 void AddProcessAllocator(const ProcessAllocator& a);
 

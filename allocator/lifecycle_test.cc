@@ -1,24 +1,32 @@
 // Process life cycle and limits of the process-wide allocators (the class
 // API's): fork while other threads hold allocator locks, threads that exit
 // without allocating or with full magazines, allocation from thread-local
-// and pthread-key destructors and from atexit handlers, kernel mappings
-// under guard layouts and long runs, and address-space exhaustion.
+// and pthread-key destructors and from atexit handlers, signal handlers
+// that read stats, kernel mappings under guard layouts and long runs, and
+// address-space exhaustion.
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "allocator/allocator.h"
 #include "gtest/gtest.h"
+#include "magazine/thread_cache.h"
+#include "mapper/fixed_region_mapper.h"
+#include "mapper/registry.h"
 #include "slab/slab_class.h"
 
 namespace slabkit {
@@ -58,6 +66,27 @@ ClassStats Stats(ClassId id) {
   return s.ok() ? *s : ClassStats{};
 }
 
+// Forks `n` children, one after another; each runs child(f) under an alarm
+// (a deadlock shows as SIGALRM) and exits with what it returns.
+template <typename F>
+void ForkChildren(int n, F&& child) {
+  for (int f = 0; f < n; ++f) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      alarm(20);
+      _exit(child(f));
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status))
+        << "child " << f << " died of signal " << WTERMSIG(status)
+        << (WTERMSIG(status) == SIGALRM ? " (deadlock)" : "");
+    ASSERT_EQ(WEXITSTATUS(status), 0) << "child " << f;
+    usleep(2000);
+  }
+}
+
 // Forks while three threads keep every lock busy (tiny magazines and depots
 // send nearly every call to the slow path; idle-memory releases take the
 // slab locks too). Each child allocates and releases in every class and
@@ -85,34 +114,66 @@ TYPED_TEST(LifecycleTest, ForkWhileOtherThreadsHoldLocks) {
       for (auto& [cls, q] : held) Process<A>().Release(cls, q);
     });
   }
-  for (int f = 0; f < 40; ++f) {
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      alarm(20);
-      for (const ClassId c : classes) {
-        void* p = Process<A>().Allocate(c);
-        if (p == nullptr) _exit(2);
-        Process<A>().Release(c, p);
-      }
-      const std::string name = "child_" + std::to_string(f);
-      absl::StatusOr<ClassId> c = Process<A>().Register({name, 48});
-      if (!c.ok()) _exit(3);
-      void* p = Process<A>().Allocate(*c);
-      Process<A>().Release(*c, p);
-      _exit(0);
+  ForkChildren(40, [&](int f) {
+    for (const ClassId c : classes) {
+      void* p = Process<A>().Allocate(c);
+      if (p == nullptr) return 2;
+      Process<A>().Release(c, p);
     }
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status))
-        << "child " << f << " died of signal " << WTERMSIG(status)
-        << (WTERMSIG(status) == SIGALRM ? " (deadlock)" : "");
-    ASSERT_EQ(WEXITSTATUS(status), 0) << "child " << f;
-    usleep(2000);
-  }
+    const std::string name = "child_" + std::to_string(f);
+    absl::StatusOr<ClassId> c = Process<A>().Register({name, 48});
+    if (!c.ok()) return 3;
+    void* p = Process<A>().Allocate(*c);
+    Process<A>().Release(*c, p);
+    return 0;
+  });
   stop = true;
   for (auto& t : threads) t.join();
   for (const ClassId c : classes) EXPECT_EQ(Stats<A>(c).live, 0u);
+}
+
+// Forks while a thread is inside the file and fixed-region mappers, holding
+// their own locks with no allocator lock (the program's direct use, as an
+// arena's). Each child registers a class on each and allocates from it,
+// which reserves through the mapper.
+TEST(ForkTest, ForkWhileAThreadIsInsideAMapper) {
+  constexpr size_t kRegion = size_t{64} << 20;
+  void* region = mmap(nullptr, kRegion, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(region, MAP_FAILED);
+  static FixedRegionMapper* const fixed =
+      new FixedRegionMapper(region, kRegion);
+  ASSERT_TRUE(RegisterMapper("fork_fixed", MapperRef(fixed)).ok());
+  absl::StatusOr<MapperRef> file = FindMapper("file");
+  ASSERT_TRUE(file.ok());
+  const MapperRef mappers[] = {*file, MapperRef(fixed)};
+  (void)DefaultAllocator();  // its fork handler is registered
+  // One thread per mapper, reserving and releasing (the calls that lock).
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> busy;
+  for (const MapperRef& m : mappers) {
+    busy.emplace_back([&stop, m] {
+      while (!stop.load(std::memory_order_relaxed)) {
+        absl::StatusOr<void*> r = m.Reserve(size_t{1} << 16, m.page_size());
+        if (r.ok()) (void)m.Release(*r, size_t{1} << 16);
+      }
+    });
+  }
+  ForkChildren(40, [](int f) {
+    for (const char* mapper : {"file", "fork_fixed"}) {
+      const std::string name = std::string("child_") + mapper;
+      ClassConfig config{name, 64};
+      config.mapper = mapper;
+      absl::StatusOr<ClassId> c = DefaultAllocator().Register(config);
+      if (!c.ok()) return 2;
+      void* p = DefaultAllocator().Allocate(*c);
+      if (p == nullptr) return 3;
+      DefaultAllocator().Release(*c, p);
+    }
+    return 0;
+  });
+  stop = true;
+  for (std::thread& t : busy) t.join();
 }
 
 // Threads that never allocate, and threads that exit with full magazines:
@@ -220,6 +281,163 @@ int KernelMappings() {
 // The hardened layout puts a guard after every span: thousands of spans
 // would be thousands of mappings. The guarded-span budget bounds them, and
 // repeating the same work does not add more.
+// ReadCounters takes no lock: it returns even on a thread that holds every
+// lock of the allocator and the thread registry (as a signal handler finds
+// them when it interrupts a slow path), and its counts are exact.
+TYPED_TEST(LifecycleTest, CounterReadsTakeNoLock) {
+  using A = TypeParam;
+  const ClassId cls = Register<A>("sig_nolock", 48);
+  void* held[40];
+  for (void*& p : held) p = Process<A>().Allocate(cls);
+  for (int i = 0; i < 10; ++i) Process<A>().Release(cls, held[i]);
+  Process<A>().LockForFork();
+  magazine::LockRegistryForFork();
+  ClassCounters c;
+  const auto read = Process<A>().ReadCounters(cls, &c);
+  ClassCounters none;
+  const auto unknown = Process<A>().ReadCounters(ClassId{4000}, &none);
+  magazine::UnlockRegistryAfterFork();
+  Process<A>().UnlockAfterFork();
+  ASSERT_EQ(read, A::CounterRead::kOk);
+  EXPECT_EQ(unknown, A::CounterRead::kNoClass);
+  EXPECT_EQ(c.allocations, 40u);
+  EXPECT_EQ(c.releases, 10u);
+  EXPECT_EQ(c.live, 30u);
+  const ClassStats s = Stats<A>(cls);
+  EXPECT_EQ(c.in_use_bytes, 30 * s.object_size);
+  EXPECT_EQ(c.reserved_bytes, s.reserved_bytes);
+  EXPECT_EQ(c.committed_bytes, s.committed_bytes);
+  for (int i = 10; i < 40; ++i) Process<A>().Release(cls, held[i]);
+}
+
+// What a SIGUSR1 handler reads while worker threads allocate, release,
+// flush their caches and exit (each exit unlinks the thread's counters).
+template <typename A>
+struct SignalReader {
+  static inline ClassId classes[2];
+  static inline size_t object_size[2];
+  static inline std::atomic<uint64_t> reads{0};
+  static inline std::atomic<uint64_t> busy{0};
+  static inline std::atomic<uint64_t> errors{0};
+  // Counts only grow: each thread's handler must never see one go back.
+  static inline thread_local uint64_t last[2][2];
+
+  static void OnSignal(int) {
+    const int saved = errno;
+    errno = 4321;
+    for (int k = 0; k < 2; ++k) {
+      ClassCounters c;
+      switch (Process<A>().ReadCounters(classes[k], &c)) {
+        case A::CounterRead::kOk:
+          reads.fetch_add(1, std::memory_order_relaxed);
+          if (c.allocations < last[k][0] || c.releases < last[k][1] ||
+              c.in_use_bytes != c.live * object_size[k]) {
+            errors.fetch_add(1, std::memory_order_relaxed);
+          }
+          last[k][0] = c.allocations;
+          last[k][1] = c.releases;
+          break;
+        case A::CounterRead::kBusy:
+          busy.fetch_add(1, std::memory_order_relaxed);
+          break;
+        case A::CounterRead::kNoClass:
+          errors.fetch_add(1, std::memory_order_relaxed);
+          break;
+      }
+    }
+    if (errno != 4321) errors.fetch_add(1, std::memory_order_relaxed);
+    errno = saved;
+  }
+};
+
+// A deadlock (a handler waiting for a lock its own thread holds, or an
+// exiting thread waiting for a reader) shows as the test's timeout; a read
+// that is not exact at some moment shows as a count going back.
+TYPED_TEST(LifecycleTest, SignalHandlersReadCountersWhileThreadsChurn) {
+  using A = TypeParam;
+  using R = SignalReader<A>;
+  R::classes[0] = Register<A>("sig_small", 32, 8, 2);
+  R::classes[1] = Register<A>("sig_large", 3000, 4, 1);
+  for (int k = 0; k < 2; ++k)
+    R::object_size[k] = Stats<A>(R::classes[k]).object_size;
+  struct sigaction action = {};
+  action.sa_handler = &R::OnSignal;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  struct sigaction previous;
+  ASSERT_EQ(sigaction(SIGUSR1, &action, &previous), 0);
+
+  std::mutex workers_mu;
+  std::vector<pthread_t> workers;  // live or exiting, not yet joined
+  std::atomic<bool> done{false};
+  std::thread signaller([&] {
+    for (size_t i = 0; !done.load(std::memory_order_relaxed); ++i) {
+      {
+        std::lock_guard<std::mutex> lock(workers_mu);
+        if (!workers.empty())
+          pthread_kill(workers[i % workers.size()], SIGUSR1);
+      }
+      sched_yield();
+    }
+  });
+
+  constexpr int kGenerations = 6;
+  constexpr int kThreads = 3;
+  constexpr int kOps = 20000;
+  std::atomic<uint64_t> allocations[2] = {};
+  for (int g = 0; g < kGenerations; ++g) {
+    std::vector<std::thread> generation;
+    for (int t = 0; t < kThreads; ++t) {
+      generation.emplace_back([&, t] {
+        uint64_t mine[2] = {};
+        std::vector<std::pair<int, void*>> held;
+        for (int i = 0; i < kOps; ++i) {
+          const int k = (i + t) % 2;
+          if (void* p = Process<A>().Allocate(R::classes[k])) {
+            held.push_back({k, p});
+            ++mine[k];
+          }
+          if (held.size() == 100) {
+            for (auto& [cls, p] : held)
+              Process<A>().Release(R::classes[cls], p);
+            held.clear();
+          }
+          if (i % 2500 == 0) FlushThreadCache();  // a registry write
+        }
+        for (auto& [cls, p] : held) Process<A>().Release(R::classes[cls], p);
+        for (int k = 0; k < 2; ++k) allocations[k] += mine[k];
+      });
+      std::lock_guard<std::mutex> lock(workers_mu);
+      workers.push_back(generation.back().native_handle());
+    }
+    for (std::thread& w : generation) {
+      {
+        std::lock_guard<std::mutex> lock(workers_mu);
+        workers.erase(
+            std::find(workers.begin(), workers.end(), w.native_handle()));
+      }
+      w.join();
+    }
+  }
+  done = true;
+  signaller.join();
+  ASSERT_EQ(sigaction(SIGUSR1, &previous, nullptr), 0);
+
+  EXPECT_GT(R::reads.load(), 0u);
+  EXPECT_EQ(R::errors.load(), 0u);
+  for (int k = 0; k < 2; ++k) {
+    ClassCounters c;
+    ASSERT_EQ(Process<A>().ReadCounters(R::classes[k], &c),
+              A::CounterRead::kOk);
+    EXPECT_EQ(c.allocations, allocations[k].load());
+    EXPECT_EQ(c.releases, allocations[k].load());
+    EXPECT_EQ(c.live, 0u);
+  }
+  std::printf("%llu reads from signal handlers, %llu busy\n",
+              static_cast<unsigned long long>(R::reads.load()),
+              static_cast<unsigned long long>(R::busy.load()));
+}
+
 TEST(LimitsTest, KernelMappingsStayBounded) {
   slab::SetGuardedSpanBudgetForTesting(200);
   std::vector<std::pair<ClassId, std::vector<void*>>> classes;

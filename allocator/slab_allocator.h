@@ -110,9 +110,19 @@ class SlabAllocator {
   // call FlushThreadCache(). Returns the bytes decommitted.
   size_t ReleaseIdleMemory();
 
-  // A snapshot of `cls`, or NotFound. Safe from any thread at any time; it
-  // takes the class's lock briefly, never stops the fast paths.
+  // A snapshot of `cls`, or NotFound. Safe from any thread at any time but
+  // not from a signal handler (use ReadCounters): it takes the class's lock
+  // briefly, never stops the fast paths.
   absl::StatusOr<ClassStats> GetStats(ClassId cls) const;
+
+  // The counters of `cls` (stats/class_stats.h), for a signal handler:
+  // async-signal-safe (no lock, no allocation, no system call), and wait-free
+  // but for a bounded retry. kBusy when the per-thread counts could not be
+  // read consistently: some thread was exiting or flushing its cache all
+  // along, or the signal interrupted such a change on this thread. Nothing
+  // is written to *out unless kOk.
+  enum class CounterRead { kOk, kNoClass, kBusy };
+  CounterRead ReadCounters(ClassId cls, ClassCounters* out) const;
 
   // Calls f(const ClassStats&) for every class, in id order.
   template <typename F>
@@ -223,6 +233,11 @@ class SlabAllocator {
     __atomic_store_n(&loc.chunk->states(loc.span)[loc.index], state,
                      __ATOMIC_RELAXED);
   }
+
+  // The call counts of `c`, from its cache's `cached` and its direct ones.
+  static void CallCounts(const ClassState& c,
+                         const magazine::CachedCounts& cached,
+                         ClassCounters* out);
 
   ClassState* Find(ClassId cls) const {
     if (ABSL_PREDICT_FALSE(cls.value >= slab::kMaxClasses)) return nullptr;
@@ -518,6 +533,36 @@ size_t SlabAllocator<Config>::ReleaseIdleMemory() {
 }
 
 template <typename Config>
+void SlabAllocator<Config>::CallCounts(const ClassState& c,
+                                       const magazine::CachedCounts& cached,
+                                       ClassCounters* out) {
+  out->allocations =
+      cached.allocations + c.direct_allocations.load(std::memory_order_relaxed);
+  out->releases =
+      cached.releases + c.direct_releases.load(std::memory_order_relaxed);
+  // Counts read a moment apart may cross under concurrent use.
+  out->live =
+      out->allocations > out->releases ? out->allocations - out->releases : 0;
+  out->in_use_bytes = out->live * c.geometry.object_size;
+}
+
+template <typename Config>
+typename SlabAllocator<Config>::CounterRead SlabAllocator<Config>::ReadCounters(
+    ClassId cls, ClassCounters* out) const {
+  const ClassState* c = Find(cls);
+  if (c == nullptr) return CounterRead::kNoClass;
+  magazine::CachedCounts cached;
+  if (!Cache::TryCounts(c->cache, &cached)) return CounterRead::kBusy;
+  ClassCounters counts;
+  CallCounts(*c, cached, &counts);
+  const slab::SlabClass::Counters memory = c->slab.ReadCounters();
+  counts.reserved_bytes = memory.reserved_bytes;
+  counts.committed_bytes = memory.committed_bytes;
+  *out = counts;
+  return CounterRead::kOk;
+}
+
+template <typename Config>
 absl::StatusOr<ClassStats> SlabAllocator<Config>::GetStats(ClassId cls) const {
   const ClassState* c = Find(cls);
   if (c == nullptr) {
@@ -531,14 +576,12 @@ absl::StatusOr<ClassStats> SlabAllocator<Config>::GetStats(ClassId cls) const {
   s.size = c->size;
   s.object_size = c->geometry.object_size;
   s.alignment = c->geometry.alignment;
-  const magazine::CachedCounts cached = Cache::Counts(c->cache);
-  s.allocations = cached.allocations +
-                  c->direct_allocations.load(std::memory_order_relaxed);
-  s.releases =
-      cached.releases + c->direct_releases.load(std::memory_order_relaxed);
-  // Counts read a moment apart may cross under concurrent use.
-  s.live = s.allocations > s.releases ? s.allocations - s.releases : 0;
-  s.in_use_bytes = s.live * c->geometry.object_size;
+  ClassCounters counts;
+  CallCounts(*c, Cache::Counts(c->cache), &counts);
+  s.allocations = counts.allocations;
+  s.releases = counts.releases;
+  s.live = counts.live;
+  s.in_use_bytes = counts.in_use_bytes;
   s.cache_misses = c->cache_misses.load(std::memory_order_relaxed);
   s.cache_hits =
       s.allocations > s.cache_misses ? s.allocations - s.cache_misses : 0;

@@ -197,6 +197,15 @@ SLABKIT_EXPORT int slabkit_malloc_stats_report(int fd, int format) {
   return 0;
 }
 
+SLABKIT_EXPORT int slabkit_malloc_counters(struct slabkit_counters* out) {
+  if (out == nullptr) return EINVAL;
+  slabkit::ClassCounters c;
+  if (!M::ReadCounters(&c)) return EAGAIN;
+  *out = {c.allocations,  c.releases,       c.live,
+          c.in_use_bytes, c.reserved_bytes, c.committed_bytes};
+  return 0;
+}
+
 SLABKIT_EXPORT void slabkit_malloc_heap_profile(int fd) {
   M::WriteHeapProfile(fd);
 }

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,6 +479,54 @@ TEST(MallocTest, StatsReportHasARowPerSizeClass) {
 
 // fork() while other threads allocate and free: the child can allocate,
 // from every size, and exit cleanly.
+// A signal handler reads malloc's counters (async-signal-safe); between two
+// reads the program allocated small and large blocks, which they count
+// exactly.
+struct slabkit_counters signal_counters;
+volatile sig_atomic_t signal_result = -1;
+void ReadMallocCountersOnSignal(int) {
+  signal_result = slabkit_malloc_counters(&signal_counters);
+}
+
+slabkit_counters CountersFromASignalHandler() {
+  signal_result = -1;
+  EXPECT_EQ(raise(SIGUSR2), 0);
+  EXPECT_EQ(signal_result, 0);
+  return signal_counters;
+}
+
+TEST(MallocTest, CountersFromASignalHandler) {
+  struct sigaction action = {};
+  struct sigaction previous;
+  action.sa_handler = &ReadMallocCountersOnSignal;
+  sigemptyset(&action.sa_mask);
+  ASSERT_EQ(sigaction(SIGUSR2, &action, &previous), 0);
+  const slabkit_counters before = CountersFromASignalHandler();
+  void* blocks[101];
+  size_t bytes = 0;
+  for (int i = 0; i < 100; ++i) {
+    blocks[i] = malloc(Opaque(1000));
+    bytes += malloc_usable_size(blocks[i]);
+  }
+  blocks[100] = malloc(Opaque(3 * kMiB));
+  bytes += malloc_usable_size(blocks[100]);
+  const slabkit_counters during = CountersFromASignalHandler();
+  for (void* p : blocks) free(p);
+  const slabkit_counters after = CountersFromASignalHandler();
+  ASSERT_EQ(sigaction(SIGUSR2, &previous, nullptr), 0);
+
+  EXPECT_EQ(during.allocations - before.allocations, 101u);
+  EXPECT_EQ(during.releases, before.releases);
+  EXPECT_EQ(during.live - before.live, 101u);
+  EXPECT_EQ(during.in_use_bytes - before.in_use_bytes, bytes);
+  EXPECT_GE(during.committed_bytes, during.in_use_bytes);
+  EXPECT_GE(during.reserved_bytes, during.committed_bytes);
+  EXPECT_EQ(after.releases - during.releases, 101u);
+  EXPECT_EQ(after.live, before.live);
+  EXPECT_EQ(after.in_use_bytes, before.in_use_bytes);
+  EXPECT_EQ(slabkit_malloc_counters(nullptr), EINVAL);
+}
+
 TEST(MallocTest, ForkWhileOtherThreadsAllocate) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;

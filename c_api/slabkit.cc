@@ -141,6 +141,22 @@ int slabkit_class_stats(slabkit_class cls, struct slabkit_class_stats* out) {
   return 0;
 }
 
+int slabkit_class_counters(slabkit_class cls, struct slabkit_counters* out) {
+  if (out == nullptr) return EINVAL;
+  slabkit::ClassCounters c;
+  switch (CApi().ReadCounters(slabkit::ClassId{cls.id}, &c)) {
+    case CApiAllocator::CounterRead::kOk:
+      break;
+    case CApiAllocator::CounterRead::kNoClass:
+      return EINVAL;
+    case CApiAllocator::CounterRead::kBusy:
+      return EAGAIN;
+  }
+  *out = {c.allocations,  c.releases,       c.live,
+          c.in_use_bytes, c.reserved_bytes, c.committed_bytes};
+  return 0;
+}
+
 int slabkit_stats_report(int fd, int format) {
   if (format != SLABKIT_REPORT_TEXT && format != SLABKIT_REPORT_JSON) {
     return EINVAL;

@@ -1,10 +1,9 @@
 /* slabkit's C interface: classes of fixed-size, type-stable objects.
  *
- *   slabkit_class_config config = {.name = "node", .size = sizeof(struct node)};
- *   slabkit_class node_class;
- *   if (slabkit_class_register(&config, &node_class) != 0) ... errno value ...
- *   struct node* n = slabkit_allocate(node_class);
- *   slabkit_release(node_class, n);
+ *   slabkit_class_config config = {.name = "node", .size = sizeof(struct
+ * node)}; slabkit_class node_class; if (slabkit_class_register(&config,
+ * &node_class) != 0) ... errno value ... struct node* n =
+ * slabkit_allocate(node_class); slabkit_release(node_class, n);
  *
  * Usable from C11 and C++. Thread-safe. Link //c_api:slabkit. */
 #ifndef SLABKIT_C_API_SLABKIT_H_
@@ -13,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "c_api/slabkit_counters.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,12 +26,12 @@ typedef struct slabkit_class {
 } slabkit_class;
 
 typedef struct slabkit_class_config {
-  const char* name;   /* required, 1 to 63 bytes; copied */
-  size_t size;        /* bytes per object, 1 to 262144 */
+  const char* name; /* required, 1 to 63 bytes; copied */
+  size_t size;      /* bytes per object, 1 to 262144 */
   /* 0: 16 for objects of 16 bytes or more, else the smallest power of two
    * that holds the object. Otherwise a power of two <= the page size. */
   size_t alignment;
-  bool zero_init;     /* every allocation reads as zeros */
+  bool zero_init; /* every allocation reads as zeros */
   /* NULL: the build's default mapper. Otherwise a registered mapper's name:
    * "mmap", "thp", "file" and "default" are built in. */
   const char* mapper;
@@ -104,8 +105,18 @@ struct slabkit_class_stats {
 };
 
 /* Fills *out for `cls`. 0, or EINVAL for a NULL `out` or an unknown class.
- * Safe from any thread at any time. */
+ * Safe from any thread at any time, but not from a signal handler (it takes
+ * locks): use slabkit_class_counters there. */
 int slabkit_class_stats(slabkit_class cls, struct slabkit_class_stats* out);
+
+/* The counters of `cls` (c_api/slabkit_counters.h), for signal handlers:
+ * async-signal-safe (no lock, no allocation, no system call; errno is
+ * untouched), unlike slabkit_class_stats. Returns 0; EINVAL for a NULL `out`
+ * or an unknown class; EAGAIN, with *out untouched, when the per-thread
+ * counts could not be read consistently: a thread was exiting or flushing
+ * its cache throughout a bounded retry, or the signal interrupted this
+ * thread in the middle of such a change. A later call succeeds. */
+int slabkit_class_counters(slabkit_class cls, struct slabkit_counters* out);
 
 /* Writes a report of every class to the file descriptor `fd`: a text table,
  * or one JSON object (docs/stats.md). Never allocates. 0, or EINVAL for an
@@ -130,15 +141,15 @@ slabkit_class slabkit_class_register_or_die(const slabkit_class_config* config);
  * define_class!), e.g.
  *   SLABKIT_DEFINE_CLASS(node_class, {.name = "node", .size = 48});
  * A config slabkit refuses stops the program at start-up with its reason. */
-#define SLABKIT_DEFINE_CLASS(var, ...)                                   \
-  slabkit_class var;                                                     \
-  __attribute__((constructor)) static void slabkit_define_##var(void) {  \
-    const slabkit_class_config slabkit_config_##var = __VA_ARGS__;       \
-    var = slabkit_class_register_or_die(&slabkit_config_##var);          \
+#define SLABKIT_DEFINE_CLASS(var, ...)                                  \
+  slabkit_class var;                                                    \
+  __attribute__((constructor)) static void slabkit_define_##var(void) { \
+    const slabkit_class_config slabkit_config_##var = __VA_ARGS__;      \
+    var = slabkit_class_register_or_die(&slabkit_config_##var);         \
   }
 
 #ifdef __cplusplus
-}  /* extern "C" */
+} /* extern "C" */
 #endif
 
-#endif  /* SLABKIT_C_API_SLABKIT_H_ */
+#endif /* SLABKIT_C_API_SLABKIT_H_ */

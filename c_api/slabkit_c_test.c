@@ -1,5 +1,7 @@
 /* The C API, exercised from C11. Each CHECK failure prints its line; the
  * test exits non-zero when any failed. */
+#define _POSIX_C_SOURCE 200809L /* sigaction under -std=c11 */
+
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -83,7 +85,8 @@ static void test_bad_configs(void) {
   CHECK(register_errno((slabkit_class_config){
             .name = "lost", .size = 8, .mapper = "no-such-mapper"}) == ENOENT);
   CHECK(register_errno((slabkit_class_config){
-            .name = "huge-mags", .size = 8, .magazine_capacity = 5000}) == EINVAL);
+            .name = "huge-mags", .size = 8, .magazine_capacity = 5000}) ==
+        EINVAL);
 }
 
 static void test_allocate_release(void) {
@@ -133,8 +136,10 @@ static void test_tuned_caches_and_idle_memory(void) {
    * library) forbids. */
   slabkit_set_sample_interval(0);
   slabkit_class cls;
-  slabkit_class_config config = {.name = "tuned", .size = 96,
-                                 .magazine_capacity = 4, .depot_magazines = 1};
+  slabkit_class_config config = {.name = "tuned",
+                                 .size = 96,
+                                 .magazine_capacity = 4,
+                                 .depot_magazines = 1};
   CHECK(slabkit_class_register(&config, &cls) == 0);
   void* objects[5000];
   for (int i = 0; i < 5000; ++i) {
@@ -179,7 +184,8 @@ static void test_stats(void) {
   char text[65536] = {0};
   read_all(fds[0], text, sizeof(text));
   CHECK(strstr(text, "\"name\":\"stats-from-c\"") != NULL);
-  CHECK(strstr(text, "\"allocations\":300,\"releases\":100,\"live\":200") != NULL);
+  CHECK(strstr(text, "\"allocations\":300,\"releases\":100,\"live\":200") !=
+        NULL);
   CHECK(slabkit_stats_report(1, 7) == EINVAL);
   for (int i = 100; i < 300; ++i) slabkit_release(cls, objects[i]);
 }
@@ -247,6 +253,49 @@ static void test_class_ids_run_out(void) {
   slabkit_release(node_class, p);
 }
 
+/* A signal handler reads counters while the interrupted code holds objects
+ * (async-signal-safe: see slabkit_class_counters). */
+static slabkit_class counted_class;
+static volatile sig_atomic_t handler_result = -1;
+static struct slabkit_counters handler_counters;
+
+static void read_counters_on_signal(int signo) {
+  (void)signo;
+  handler_result = slabkit_class_counters(counted_class, &handler_counters);
+}
+
+static void test_counters_from_a_signal_handler(void) {
+  slabkit_class_config config = {.name = "counters-from-c", .size = 100};
+  CHECK(slabkit_class_register(&config, &counted_class) == 0);
+  void* objects[50];
+  for (int i = 0; i < 50; ++i) objects[i] = slabkit_allocate(counted_class);
+  for (int i = 0; i < 20; ++i) slabkit_release(counted_class, objects[i]);
+  struct sigaction action = {0};
+  struct sigaction previous;
+  action.sa_handler = read_counters_on_signal;
+  sigemptyset(&action.sa_mask);
+  CHECK(sigaction(SIGUSR2, &action, &previous) == 0);
+  errno = 0;
+  CHECK(raise(SIGUSR2) == 0);
+  CHECK(errno == 0);
+  CHECK(sigaction(SIGUSR2, &previous, NULL) == 0);
+  CHECK(handler_result == 0);
+  struct slabkit_class_stats s;
+  CHECK(slabkit_class_stats(counted_class, &s) == 0);
+  CHECK(handler_counters.allocations == 50);
+  CHECK(handler_counters.releases == 20);
+  CHECK(handler_counters.live == 30);
+  CHECK(handler_counters.in_use_bytes == 30 * s.object_size);
+  CHECK(handler_counters.reserved_bytes == s.reserved_bytes);
+  CHECK(handler_counters.committed_bytes == s.committed_bytes);
+  CHECK(handler_counters.committed_bytes > 0);
+  slabkit_class none = {0};
+  struct slabkit_counters c;
+  CHECK(slabkit_class_counters(none, &c) == EINVAL);
+  CHECK(slabkit_class_counters(counted_class, NULL) == EINVAL);
+  for (int i = 20; i < 50; ++i) slabkit_release(counted_class, objects[i]);
+}
+
 int main(void) {
   test_define_class_macro();
   test_bad_configs();
@@ -255,6 +304,7 @@ int main(void) {
   test_unknown_class();
   test_tuned_caches_and_idle_memory();
   test_stats();
+  test_counters_from_a_signal_handler();
   test_misuse_is_reported();
   test_class_ids_run_out();
   if (failures != 0) {

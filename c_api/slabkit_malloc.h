@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "c_api/slabkit_counters.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -28,6 +30,13 @@ const char* slabkit_malloc_flavour(void);
  * blocks) to `fd`. `format` is 0 for text, 1 for JSON (docs/stats.md).
  * Returns 0, or EINVAL for another format. Never allocates. */
 int slabkit_malloc_stats_report(int fd, int format);
+
+/* malloc's counters, summed over its size classes and its large blocks
+ * (whose in-use bytes are their committed pages; reserved and committed
+ * bytes include freed large blocks kept for reuse). Async-signal-safe, as
+ * slabkit_class_counters (slabkit.h), with the same results: 0, EINVAL for
+ * a NULL `out`, EAGAIN to try again later. */
+int slabkit_malloc_counters(struct slabkit_counters* out);
 
 /* Writes a heap profile of malloc's sampled allocations (hardened flavour)
  * to `fd`, in the format google-pprof reads. */

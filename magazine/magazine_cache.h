@@ -17,6 +17,8 @@
 //   static CacheStats Stats(const PerClass&);
 //   static magazine::CachedCounts Counts(const PerClass&);
 //       the allocations and releases its fast paths served, all threads
+//   static bool TryCounts(const PerClass&, magazine::CachedCounts*);
+//       the same, async-signal-safe; false when it could not read them
 //   static void LockForFork(PerClass&);
 //   static void UnlockAfterFork(PerClass&);
 //       take and release the class's cache locks around fork()
@@ -100,6 +102,9 @@ struct MagazineCacheT {
   static magazine::CachedCounts Counts(const PerClass& c) {
     return magazine::CountsOf(c.cached_.id);
   }
+  static bool TryCounts(const PerClass& c, magazine::CachedCounts* out) {
+    return magazine::TryCountsOf(c.cached_.id, out);
+  }
   static void LockForFork(PerClass& c) { c.depot_.LockForFork(); }
   static void UnlockAfterFork(PerClass& c) { c.depot_.UnlockAfterFork(); }
   // Whether the fast path ran for this thread and class (and counted the
@@ -152,6 +157,10 @@ struct DirectCache {
   }
   static void Flush(PerClass&) {}
   static magazine::CachedCounts Counts(const PerClass&) { return {}; }
+  static bool TryCounts(const PerClass&, magazine::CachedCounts* out) {
+    *out = {};
+    return true;
+  }
   static void LockForFork(PerClass&) {}
   static void UnlockAfterFork(PerClass&) {}
   static bool FastPathRan(const PerClass&) { return false; }

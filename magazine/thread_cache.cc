@@ -1,7 +1,10 @@
 #include "magazine/thread_cache.h"
 
 #include <pthread.h>
+#include <sched.h>
 
+#include <atomic>
+#include <cstddef>
 #include <cstring>
 #include <mutex>
 #include <utility>
@@ -22,6 +25,14 @@ __thread bool tls_exit_hook __attribute__((tls_model("initial-exec")));
 // Threads whose counts may be non-zero, for CountsOf to sum. A thread links
 // its record when it first uses a magazine, and folds its counts into
 // `exited` and unlinks when it flushes (at exit, or when asked).
+//
+// Writers hold registry_mu. Readers (TryCountsOf) take no lock, so that a
+// signal handler may read: the list's links and the `exited` totals are
+// written with atomic stores inside a sequence lock (registry_seq is odd
+// while they change), and a reader retries when the sequence moved. A
+// record lives in its thread's TLS, which is freed at thread exit: a thread
+// that unlinked its record waits until no reader is walking the list before
+// it goes on (registry_readers), so no reader reaches a freed record.
 struct ThreadRecord {
   ClassCache* classes;
   ThreadRecord* prev;
@@ -29,36 +40,78 @@ struct ThreadRecord {
   bool linked;
 };
 __thread ThreadRecord tls_record __attribute__((tls_model("initial-exec")));
+// Set while this thread is inside a registry write: a signal handler that
+// interrupted it cannot wait for the write to end.
+__thread bool tls_writing __attribute__((tls_model("initial-exec")));
 std::mutex registry_mu;
 ThreadRecord* registry ABSL_GUARDED_BY(registry_mu) = nullptr;
 CachedCounts exited[kCachedClasses] ABSL_GUARDED_BY(registry_mu);
+std::atomic<uint64_t> registry_seq{0};
+std::atomic<int> registry_readers{0};
+
+// Every access readers race with is sequentially consistent, with no
+// fence (GCC's ThreadSanitizer does not model fences): a store is seen only
+// after the odd sequence number before it, and an unlink is ordered with
+// the count of readers an exiting thread waits on. Slow paths only.
+template <typename T>
+void StoreForReaders(T& field, T value) {
+  __atomic_store_n(&field, value, __ATOMIC_SEQ_CST);
+}
+template <typename T>
+T LoadForReader(const T& field) {
+  return __atomic_load_n(&field, __ATOMIC_SEQ_CST);
+}
+
+// Brackets a change of the list or of `exited`, under registry_mu.
+void BeginWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
+  tls_writing = true;
+  registry_seq.fetch_add(1, std::memory_order_seq_cst);
+}
+void EndWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
+  registry_seq.fetch_add(1, std::memory_order_seq_cst);
+  tls_writing = false;
+}
+
+// Returns once no reader that may have seen this thread's record is walking
+// the list (readers never block, so this ends).
+void WaitForReaders() {
+  while (registry_readers.load(std::memory_order_seq_cst) != 0) sched_yield();
+}
 
 void LinkThread() {
   std::lock_guard<std::mutex> lock(registry_mu);
   if (tls_record.linked) return;
+  BeginWriteLocked();
   tls_record.classes = tls_classes;
   tls_record.prev = nullptr;
-  tls_record.next = registry;
+  StoreForReaders(tls_record.next, registry);
   if (registry != nullptr) registry->prev = &tls_record;
-  registry = &tls_record;
+  StoreForReaders(registry, &tls_record);
   tls_record.linked = true;
+  EndWriteLocked();
 }
 
-// Moves this thread's counts for `id` to the exited totals.
+// Moves this thread's counts for `id` to the exited totals; inside a write.
 void FoldCountsLocked(uint32_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
   ClassCache& c = tls_classes[id];
-  exited[id].allocations += c.allocations;
-  exited[id].releases += c.releases;
-  __atomic_store_n(&c.allocations, 0, __ATOMIC_RELAXED);
-  __atomic_store_n(&c.releases, 0, __ATOMIC_RELAXED);
+  StoreForReaders(exited[id].allocations,
+                  exited[id].allocations + c.allocations);
+  StoreForReaders(exited[id].releases, exited[id].releases + c.releases);
+  StoreForReaders(c.allocations, uint64_t{0});
+  StoreForReaders(c.releases, uint64_t{0});
 }
 
-void UnlinkThreadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
-  if (!tls_record.linked) return;
-  if (tls_record.prev != nullptr) tls_record.prev->next = tls_record.next;
+// Inside a write. True when the record was linked: the caller must then
+// WaitForReaders before the record's memory may go.
+bool UnlinkThreadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
+  if (!tls_record.linked) return false;
+  if (tls_record.prev != nullptr) {
+    StoreForReaders(tls_record.prev->next, tls_record.next);
+  }
   if (tls_record.next != nullptr) tls_record.next->prev = tls_record.prev;
-  if (registry == &tls_record) registry = tls_record.next;
+  if (registry == &tls_record) StoreForReaders(registry, tls_record.next);
   tls_record.linked = false;
+  return true;
 }
 
 pthread_key_t exit_key;
@@ -142,7 +195,10 @@ void FlushEntry(ClassCache& c, ClassCacheCold& cold) {
   if (c.limit == nullptr) return;
   GiveBack(cold.depot, Unload(c));
   if (cold.previous != nullptr) GiveBack(cold.depot, cold.previous);
-  memset(&c, 0, sizeof(c));
+  // All but the counts, which the caller folded to zero and which readers
+  // load at any time.
+  memset(&c, 0, offsetof(ClassCache, allocations));
+  memset(&c.object_size, 0, sizeof(c) - offsetof(ClassCache, object_size));
   cold = ClassCacheCold{};
 }
 
@@ -201,17 +257,23 @@ void FlushThreadClass(uint32_t id) {
   if (id >= kCachedClasses) return;
   {
     std::lock_guard<std::mutex> lock(registry_mu);
+    BeginWriteLocked();
     FoldCountsLocked(id);
+    EndWriteLocked();
   }
   FlushEntry(tls_classes[id], tls_cold[id]);
 }
 
 void FlushThread() {
+  bool unlinked;
   {
     std::lock_guard<std::mutex> lock(registry_mu);
+    BeginWriteLocked();
     for (uint32_t id = 0; id < kCachedClasses; ++id) FoldCountsLocked(id);
-    UnlinkThreadLocked();
+    unlinked = UnlinkThreadLocked();
+    EndWriteLocked();
   }
+  if (unlinked) WaitForReaders();
   for (uint32_t id = 0; id < kCachedClasses; ++id) {
     FlushEntry(tls_classes[id], tls_cold[id]);
   }
@@ -228,6 +290,13 @@ void UnlockRegistryAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   registry_mu.unlock();
 }
 
+void UnlockRegistryInForkChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // Readers on the parent's other threads do not exist here; had one been
+  // counted, this thread's exit would wait for it for ever.
+  registry_readers.store(0, std::memory_order_relaxed);
+  registry_mu.unlock();
+}
+
 uint32_t ThreadCachedObjects(uint32_t id) {
   if (id >= kCachedClasses) return 0;
   const ClassCache& c = tls_classes[id];
@@ -236,16 +305,40 @@ uint32_t ThreadCachedObjects(uint32_t id) {
   return Count(c) + (previous != nullptr ? previous->count : 0);
 }
 
-CachedCounts CountsOf(uint32_t id) {
-  if (id >= kCachedClasses) return {};
-  std::lock_guard<std::mutex> lock(registry_mu);
-  CachedCounts counts = exited[id];
-  for (const ThreadRecord* t = registry; t != nullptr; t = t->next) {
-    counts.allocations +=
-        __atomic_load_n(&t->classes[id].allocations, __ATOMIC_RELAXED);
-    counts.releases +=
-        __atomic_load_n(&t->classes[id].releases, __ATOMIC_RELAXED);
+bool TryCountsOf(uint32_t id,
+                 CachedCounts* out) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (id >= kCachedClasses) {
+    *out = {};
+    return true;
   }
+  // A handler that interrupted a write on its own thread would wait for
+  // ever: the write resumes only once the handler returns.
+  if (tls_writing) return false;
+  registry_readers.fetch_add(1, std::memory_order_seq_cst);
+  bool consistent = false;
+  for (int attempt = 0; attempt < kCountAttempts && !consistent; ++attempt) {
+    const uint64_t begin = registry_seq.load(std::memory_order_seq_cst);
+    if ((begin & 1) != 0) continue;  // a write is under way
+    CachedCounts counts;
+    counts.allocations = LoadForReader(exited[id].allocations);
+    counts.releases = LoadForReader(exited[id].releases);
+    for (const ThreadRecord* t = LoadForReader(registry); t != nullptr;
+         t = LoadForReader(t->next)) {
+      counts.allocations += LoadForReader(t->classes[id].allocations);
+      counts.releases += LoadForReader(t->classes[id].releases);
+    }
+    if (registry_seq.load(std::memory_order_seq_cst) == begin) {
+      *out = counts;
+      consistent = true;
+    }
+  }
+  registry_readers.fetch_sub(1, std::memory_order_seq_cst);
+  return consistent;
+}
+
+CachedCounts CountsOf(uint32_t id) {
+  CachedCounts counts;
+  while (!TryCountsOf(id, &counts)) sched_yield();
   return counts;
 }
 

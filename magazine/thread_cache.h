@@ -8,6 +8,7 @@
 #ifndef SLABKIT_MAGAZINE_THREAD_CACHE_H_
 #define SLABKIT_MAGAZINE_THREAD_CACHE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -55,6 +56,11 @@ struct alignas(64) ClassCache {
   uint8_t span_shift;
 };
 static_assert(sizeof(ClassCache) == 128);
+static_assert(offsetof(ClassCache, releases) ==
+                      offsetof(ClassCache, allocations) + sizeof(uint64_t) &&
+                  offsetof(ClassCache, object_size) ==
+                      offsetof(ClassCache, releases) + sizeof(uint64_t),
+              "the counts are contiguous (FlushEntry resets around them)");
 
 // Adds one to a count only this thread writes, which other threads read
 // with relaxed atomic loads at any time. Not an atomic read-modify-write:
@@ -272,20 +278,32 @@ inline bool EntryReady(uint32_t id) {
 }
 
 // Fork safety: takes (then releases) the lock of the registry of threads,
-// so that a child forked in between finds it free.
+// so that a child forked in between finds it free. The child releases it
+// with UnlockRegistryInForkChild, which also forgets the parent's readers.
 void LockRegistryForFork();
 void UnlockRegistryAfterFork();
+void UnlockRegistryInForkChild();
 
 // Objects cached by the calling thread for class `id`.
 uint32_t ThreadCachedObjects(uint32_t id);
 
 // Allocations and releases of class `id` through magazines, by every thread
 // that ever used it (exact: live threads' counts plus those of threads that
-// exited or flushed). Safe from any thread at any time.
+// exited or flushed, each count as it was at one moment during the read).
 struct CachedCounts {
   uint64_t allocations = 0;
   uint64_t releases = 0;
 };
+
+// Async-signal-safe: takes no lock, allocates nothing, makes no system call.
+// False (and *out untouched) when the counts could not be read consistently
+// in kCountAttempts tries: a thread was exiting or flushing all along, or
+// the signal interrupted this very thread in such a change.
+inline constexpr int kCountAttempts = 1000;
+bool TryCountsOf(uint32_t id, CachedCounts* out);
+
+// The same, retried until it succeeds: from any thread, but not from a
+// signal handler (it could wait for the thread the signal interrupted).
 CachedCounts CountsOf(uint32_t id);
 
 }  // namespace magazine

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/numeric/bits.h"
+#include "slab/counter.h"
 #include "slab/page_map.h"
 
 namespace slabkit {
@@ -63,7 +64,7 @@ bool LargeAllocator::ReserveLocked(size_t extra) {
   if (old != nullptr) {
     (void)mapper_.Release(old, RoundUp(old_capacity * sizeof(Entry), page_));
   }
-  stats_.metadata_bytes = bytes;
+  CounterSet(stats_.metadata_bytes, bytes);
   return true;
 }
 
@@ -158,14 +159,14 @@ char* LargeAllocator::ReuseLocked(size_t window, size_t alignment, size_t data,
   e->cached = false;
   e->committed = committed;
   UncacheLocked(best);
-  stats_.cached_blocks--;
-  stats_.cached_bytes -= old;
-  stats_.cached_reserved_bytes -= window;
-  stats_.allocations++;
-  stats_.cache_hits++;
-  stats_.live++;
-  stats_.committed_bytes += committed;
-  stats_.reserved_bytes += window;
+  CounterSub(stats_.cached_blocks, 1);
+  CounterSub(stats_.cached_bytes, old);
+  CounterSub(stats_.cached_reserved_bytes, window);
+  CounterAdd(stats_.allocations, 1);
+  CounterAdd(stats_.cache_hits, 1);
+  CounterAdd(stats_.live, 1);
+  CounterAdd(stats_.committed_bytes, committed);
+  CounterAdd(stats_.reserved_bytes, window);
   return start;
 }
 
@@ -216,10 +217,10 @@ void* LargeAllocator::Allocate(size_t size, size_t alignment, bool zero) {
         InsertLocked(e);
         (void)slab::RegisterLargeChunk(ChunkAddress(first + i));
       }
-      stats_.allocations++;
-      stats_.live++;
-      stats_.committed_bytes += data;
-      stats_.reserved_bytes += window;
+      CounterAdd(stats_.allocations, 1);
+      CounterAdd(stats_.live, 1);
+      CounterAdd(stats_.committed_bytes, data);
+      CounterAdd(stats_.reserved_bytes, window);
       return start;
     }
   }
@@ -256,10 +257,10 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
     const uintptr_t first = block->first;
     const size_t window = block->window_bytes;
     const size_t committed = block->committed;
-    stats_.releases++;
-    stats_.live--;
-    stats_.committed_bytes -= committed;
-    stats_.reserved_bytes -= window;
+    CounterAdd(stats_.releases, 1);
+    CounterSub(stats_.live, 1);
+    CounterSub(stats_.committed_bytes, committed);
+    CounterSub(stats_.reserved_bytes, window);
     if (committed > cache_bytes_) {
       ForgetLocked(first, window);
       victims[n++] = {ChunkAddress(first), window};
@@ -271,9 +272,9 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
       }
       block->cached = true;
       cache_[cached_++] = first;
-      stats_.cached_blocks++;
-      stats_.cached_bytes += committed;
-      stats_.cached_reserved_bytes += window;
+      CounterAdd(stats_.cached_blocks, 1);
+      CounterAdd(stats_.cached_bytes, committed);
+      CounterAdd(stats_.cached_reserved_bytes, window);
       while (stats_.cached_bytes > cache_bytes_) {
         EvictOldestLocked(&victims[n].base, &victims[n].window);
         ++n;
@@ -290,9 +291,9 @@ void LargeAllocator::EvictOldestLocked(char** base, size_t* window) {
   const uintptr_t first = e->first;
   *base = ChunkAddress(first);
   *window = e->window_bytes;
-  stats_.cached_blocks--;
-  stats_.cached_bytes -= e->committed;
-  stats_.cached_reserved_bytes -= e->window_bytes;
+  CounterSub(stats_.cached_blocks, 1);
+  CounterSub(stats_.cached_bytes, e->committed);
+  CounterSub(stats_.cached_reserved_bytes, e->window_bytes);
   UncacheLocked(0);
   ForgetLocked(first, *window);
 }
@@ -334,13 +335,19 @@ bool LargeAllocator::Resize(void* p, size_t size) {
     }
   }
   block->committed = data;
-  stats_.committed_bytes = stats_.committed_bytes - committed + data;
+  CounterSub(stats_.committed_bytes, committed);
+  CounterAdd(stats_.committed_bytes, data);
   return true;
 }
 
 LargeAllocator::Stats LargeAllocator::GetStats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;
+}
+
+LargeAllocator::Stats LargeAllocator::ReadStats() const
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  return CounterSnapshot(stats_);
 }
 
 }  // namespace dropin

@@ -87,6 +87,9 @@ class LargeAllocator {
     size_t metadata_bytes = 0;  // the record table
   };
   Stats GetStats() const;
+  // The same without the lock, from any thread or a signal handler
+  // (async-signal-safe): each count as it was at one moment of the read.
+  Stats ReadStats() const;
 
   static constexpr int kCacheSlots = 16;
 

@@ -26,6 +26,7 @@
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <type_traits>
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
@@ -60,6 +61,18 @@ inline constexpr size_t kMaxRequest = static_cast<size_t>(PTRDIFF_MAX);
 // program that frees and remakes large buffers pays no system call for them.
 // The hardened flavour unmaps at once, so a use after free faults.
 inline constexpr size_t kLargeCacheBytes = size_t{64} << 20;
+
+// The mapper a Malloc<Config> takes its memory from: Config::MapperInstance()
+// when the Config declares one (a test's fault-injecting mapper), else the
+// build's default mapper (then Config::Mapper must be DefaultMapper).
+template <typename Config, typename = void>
+struct MallocMapper {
+  static DefaultMapper& Get() { return DefaultMapperInstance(); }
+};
+template <typename Config>
+struct MallocMapper<Config, std::void_t<decltype(Config::MapperInstance())>> {
+  static typename Config::Mapper& Get() { return Config::MapperInstance(); }
+};
 
 template <typename Config>
 class Malloc {
@@ -200,6 +213,40 @@ class Malloc {
     state().allocator.WriteHeapProfile(fd);
   }
 
+  // malloc's counters summed over its size classes and large blocks, for a
+  // signal handler: async-signal-safe (no lock, no allocation, no system
+  // call, and never builds the allocator; all zero before it is built).
+  // Large blocks count their committed pages as in use; reserved and
+  // committed bytes include cached large blocks. False, and *out untouched,
+  // when a class's counts could not be read (SlabAllocator::ReadCounters).
+  static bool ReadCounters(ClassCounters* out) {
+    ClassCounters sum;
+    if (ready_.load(std::memory_order_acquire)) {
+      for (int c = 0; c < kNumClasses; ++c) {
+        ClassCounters one;
+        if (state().allocator.ReadCounters(ClassId{ids_[c]}, &one) !=
+            Allocator::CounterRead::kOk) {
+          return false;
+        }
+        sum.allocations += one.allocations;
+        sum.releases += one.releases;
+        sum.live += one.live;
+        sum.in_use_bytes += one.in_use_bytes;
+        sum.reserved_bytes += one.reserved_bytes;
+        sum.committed_bytes += one.committed_bytes;
+      }
+      const LargeAllocator::Stats l = state().large.ReadStats();
+      sum.allocations += l.allocations;
+      sum.releases += l.releases;
+      sum.live += l.live;
+      sum.in_use_bytes += l.committed_bytes;
+      sum.reserved_bytes += l.reserved_bytes + l.cached_reserved_bytes;
+      sum.committed_bytes += l.committed_bytes + l.cached_bytes;
+    }
+    *out = sum;
+    return true;
+  }
+
   // The allocator's own stats, for tests: the class serving `n`.
   static absl::StatusOr<ClassStats> StatsForSize(size_t n) {
     if (!Ready()) return absl::UnavailableError("malloc is not built");
@@ -213,7 +260,7 @@ class Malloc {
 
  private:
   struct State {
-    explicit State(DefaultMapper* mapper)
+    explicit State(typename Config::Mapper* mapper)
         : allocator(mapper),
           large(MapperRef(mapper), kHardened ? 0 : kLargeCacheBytes) {}
     Allocator allocator;
@@ -245,7 +292,7 @@ class Malloc {
       const LargeAllocator::Stats l = state().large.GetStats();
       ClassStats s;
       s.name = kLargeName;
-      s.mapper = DefaultMapperInstance().name();
+      s.mapper = MallocMapper<Config>::Get().name();
       s.alignment = page_size_;
       s.allocations = l.allocations;
       s.releases = l.releases;
@@ -354,8 +401,8 @@ bool Malloc<Config>::Init() {
 template <typename Config>
 bool Malloc<Config>::Build() {
   if (!constructed_) {
-    new (storage_) State(&DefaultMapperInstance());
-    page_size_ = DefaultMapperInstance().page_size();
+    new (storage_) State(&MallocMapper<Config>::Get());
+    page_size_ = MallocMapper<Config>::Get().page_size();
     constructed_ = true;
   }
   // Resumed where a failed build stopped: classes are never registered

@@ -63,6 +63,7 @@ absl::StatusOr<off_t> FileMapper::OffsetOf(const void* addr,
   for (int i = 0; i < count_; ++i) {
     const Range& r = ranges_[i];
     if (a >= r.base && a - r.base <= r.size && size <= r.size - (a - r.base)) {
+      if (r.inherited) return CodeStatus(absl::StatusCode::kFailedPrecondition);
       return r.offset + static_cast<off_t>(a - r.base);
     }
   }
@@ -91,7 +92,8 @@ absl::StatusOr<void*> FileMapper::Reserve(size_t size, size_t alignment) {
     return ErrnoStatus(err);
   }
   file_end_ = offset + static_cast<off_t>(size);
-  ranges_[count_++] = Range{reinterpret_cast<uintptr_t>(p), size, offset};
+  ranges_[count_++] =
+      Range{reinterpret_cast<uintptr_t>(p), size, offset, /*inherited=*/false};
   return p;
 }
 
@@ -141,13 +143,28 @@ absl::Status FileMapper::Release(void* addr, size_t size) {
     if (r.base != a || r.size != size) continue;
     if (munmap(addr, size) != 0) return ErrnoStatus(errno);
     // The file's blocks go back too; its offsets are not reused (the file is
-    // sparse, so the gap costs nothing).
-    (void)fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, r.offset,
-                    static_cast<off_t>(size));
+    // sparse, so the gap costs nothing). Not an inherited range's: they are
+    // the parent's.
+    if (!r.inherited) {
+      (void)fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, r.offset,
+                      static_cast<off_t>(size));
+    }
     r = ranges_[--count_];
     return absl::OkStatus();
   }
   return CodeStatus(absl::StatusCode::kInvalidArgument);
+}
+
+void FileMapper::UnlockInForkChild() {
+  for (int i = 0; i < count_; ++i) {
+    Range& r = ranges_[i];
+    (void)mprotect(reinterpret_cast<void*>(r.base), r.size, PROT_NONE);
+    r.inherited = true;
+  }
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;  // the next Reserve opens the child's own file
+  file_end_ = 0;
+  mu_.unlock();
 }
 
 }  // namespace slabkit

@@ -21,6 +21,15 @@ namespace slabkit {
 // blocks with fallocate, so a full disk is an error status instead of a
 // SIGBUS later; Decommit punches a hole, which frees the blocks and makes the
 // range read as zeros again. At most kMaxReservations ranges are live at once.
+//
+// fork(): the file's mappings are shared, so a child that kept them would
+// write into its parent's memory, and both would hand out the same file
+// offsets. In a child (of a process whose allocators are built, see
+// mapper.h), every range inherited from the parent is made inaccessible and
+// refuses Commit and Decommit (so the child cannot write to, or punch holes
+// in, the parent's memory: an access faults), and new reservations go to a
+// new file of the child's own. Classes on this mapper are therefore not
+// usable in a forked child; others are.
 class FileMapper {
  public:
   static constexpr int kMaxReservations = 1024;
@@ -44,15 +53,23 @@ class FileMapper {
   // The file's descriptor, or -1 before the first reservation.
   int fd() const;
 
+  // Fork safety (mapper.h): takes and releases the mapper's lock; in the
+  // child, first detaches from the parent's file (above).
+  void LockForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.lock(); }
+  void UnlockAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.unlock(); }
+  void UnlockInForkChild() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+
  private:
   struct Range {
     uintptr_t base;
     size_t size;
-    off_t offset;  // where the range starts in the file
+    off_t offset;    // where the range starts in the file
+    bool inherited;  // the parent's, in a forked child: off limits
   };
 
   absl::Status OpenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The file offset of [addr, addr+size), which must lie in one reservation.
+  // The file offset of [addr, addr+size), which must lie in one reservation
+  // of this process's file (FailedPrecondition for an inherited one).
   absl::StatusOr<off_t> OffsetOf(const void* addr, size_t size) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -44,6 +44,10 @@ class FixedRegionMapper {
   // Bytes not reserved at the moment.
   size_t free_bytes() const;
 
+  // Fork safety (mapper.h): takes and releases the mapper's lock.
+  void LockForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.lock(); }
+  void UnlockAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.unlock(); }
+
  private:
   struct Range {
     uintptr_t begin;

@@ -27,6 +27,19 @@
 //   absl::Status Release(void* addr, size_t size);
 //       Returns a whole range obtained from Reserve.
 //
+// Optional, for a mapper with locks of its own:
+//
+//   void LockForFork();
+//   void UnlockAfterFork();
+//       Take and release every lock the mapper holds during a call. Mappers
+//       in the registry (registry.h) are locked so around fork() once a
+//       process-wide allocator exists (allocator/allocator.h), after the
+//       allocators' locks (mapper calls run under them), so that the child
+//       finds them free whatever the parent's other threads were doing.
+//   void UnlockInForkChild();
+//       Replaces UnlockAfterFork in the child, for a mapper whose memory the
+//       child must not share as it is (FileMapper). Async-signal-safe.
+//
 // Every member is thread-safe, never throws, never aborts and never calls
 // malloc: slabkit may itself be malloc. Error statuses carry a code and no
 // message (a message would allocate): kResourceExhausted means out of memory,
@@ -126,6 +139,10 @@ class MapperRef {
   absl::Status Release(void* addr, size_t size) const {
     return ops_->release(self_, addr, size);
   }
+  // The optional fork hooks; no-ops for a mapper without them.
+  void LockForFork() const { ops_->lock_for_fork(self_); }
+  void UnlockAfterFork() const { ops_->unlock_after_fork(self_); }
+  void UnlockInForkChild() const { ops_->unlock_in_fork_child(self_); }
 
  private:
   struct Ops {
@@ -136,7 +153,24 @@ class MapperRef {
     absl::Status (*decommit)(void*, void*, size_t);
     absl::Status (*protect)(void*, void*, size_t);
     absl::Status (*release)(void*, void*, size_t);
+    void (*lock_for_fork)(void*);
+    void (*unlock_after_fork)(void*);
+    void (*unlock_in_fork_child)(void*);
   };
+
+  template <typename M, typename = void>
+  struct HasForkHooks : std::false_type {};
+  template <typename M>
+  struct HasForkHooks<
+      M, std::void_t<decltype(std::declval<M&>().LockForFork()),
+                     decltype(std::declval<M&>().UnlockAfterFork())>>
+      : std::true_type {};
+  template <typename M, typename = void>
+  struct HasChildHook : std::false_type {};
+  template <typename M>
+  struct HasChildHook<
+      M, std::void_t<decltype(std::declval<M&>().UnlockInForkChild())>>
+      : std::true_type {};
 
   template <typename M>
   static constexpr Ops kOpsFor = {
@@ -156,6 +190,21 @@ class MapperRef {
       },
       [](void* m, void* addr, size_t size) {
         return static_cast<M*>(m)->Release(addr, size);
+      },
+      [](void* m) {
+        if constexpr (HasForkHooks<M>::value) static_cast<M*>(m)->LockForFork();
+      },
+      [](void* m) {
+        if constexpr (HasForkHooks<M>::value) {
+          static_cast<M*>(m)->UnlockAfterFork();
+        }
+      },
+      [](void* m) {
+        if constexpr (HasChildHook<M>::value) {
+          static_cast<M*>(m)->UnlockInForkChild();
+        } else if constexpr (HasForkHooks<M>::value) {
+          static_cast<M*>(m)->UnlockAfterFork();
+        }
       },
   };
 

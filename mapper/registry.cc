@@ -100,6 +100,35 @@ absl::Status RegisterMapper(absl::string_view name, MapperRef mapper) {
   return AddLocked(name, mapper);
 }
 
+// True when an entry before `i` refers to the same mapper (locked once).
+bool SeenBeforeLocked(int i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
+  for (int j = 0; j < i; ++j) {
+    if (entries[j].mapper.target() == entries[i].mapper.target()) return true;
+  }
+  return false;
+}
+
+void LockMappersForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  registry_mu.lock();
+  for (int i = 0; i < entry_count; ++i) {
+    if (!SeenBeforeLocked(i)) entries[i].mapper.LockForFork();
+  }
+}
+
+void UnlockMappersAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  for (int i = entry_count - 1; i >= 0; --i) {
+    if (!SeenBeforeLocked(i)) entries[i].mapper.UnlockAfterFork();
+  }
+  registry_mu.unlock();
+}
+
+void UnlockMappersInForkChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  for (int i = entry_count - 1; i >= 0; --i) {
+    if (!SeenBeforeLocked(i)) entries[i].mapper.UnlockInForkChild();
+  }
+  registry_mu.unlock();
+}
+
 absl::StatusOr<MapperRef> FindMapper(absl::string_view name) {
   std::lock_guard<std::mutex> lock(registry_mu);
   EnsureBuiltinsLocked();

@@ -34,6 +34,16 @@ absl::Status RegisterMapper(absl::string_view name, MapperRef mapper);
 // The mapper registered as `name`, or NotFound.
 absl::StatusOr<MapperRef> FindMapper(absl::string_view name);
 
+// Fork safety: takes the registry's lock, then each registered mapper's
+// LockForFork (mapper.h; once per mapper, in registration order);
+// UnlockMappersAfterFork releases them in reverse, in the parent and in the
+// child (where each mapper's UnlockInForkChild runs instead, if it has
+// one). Called by the process-wide allocators' fork handler, after their
+// own locks.
+void LockMappersForFork();
+void UnlockMappersAfterFork();
+void UnlockMappersInForkChild();
+
 }  // namespace slabkit
 
 #endif  // SLABKIT_MAPPER_REGISTRY_H_

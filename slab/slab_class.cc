@@ -132,9 +132,9 @@ bool SlabClass::OpenSpan() {
     decommitted_ = span->next_decommitted;
     span->next_decommitted = nullptr;
     bump_ = span;
-    counters_.spans++;
-    counters_.decommitted_spans--;
-    counters_.committed_bytes += geometry_->span_commit_bytes;
+    CounterAdd(counters_.spans, 1);
+    CounterSub(counters_.decommitted_spans, 1);
+    CounterAdd(counters_.committed_bytes, geometry_->span_commit_bytes);
     return true;
   }
   ChunkHeader* chunk = chunks_;
@@ -154,9 +154,13 @@ bool SlabClass::OpenSpan() {
   }
   chunk->spans_opened++;
   bump_ = chunk->span(index);
-  counters_.spans++;
-  counters_.committed_bytes += geometry_->span_commit_bytes;
+  CounterAdd(counters_.spans, 1);
+  CounterAdd(counters_.committed_bytes, geometry_->span_commit_bytes);
   return true;
+}
+
+SlabClass::Counters SlabClass::ReadCounters() const {
+  return CounterSnapshot(counters_);
 }
 
 size_t SlabClass::DecommitEmptySpans() {
@@ -191,9 +195,9 @@ size_t SlabClass::DecommitEmptySpans() {
       span->next_decommitted = decommitted_;
       decommitted_ = span;
       if (span == bump_) bump_ = nullptr;
-      counters_.spans--;
-      counters_.decommitted_spans++;
-      counters_.committed_bytes -= g.span_commit_bytes;
+      CounterSub(counters_.spans, 1);
+      CounterAdd(counters_.decommitted_spans, 1);
+      CounterSub(counters_.committed_bytes, g.span_commit_bytes);
       bytes += g.span_commit_bytes;
     }
   }
@@ -249,9 +253,9 @@ absl::StatusOr<ChunkHeader*> SlabClass::NewChunk() {
   }
   chunk->next = chunks_;
   chunks_ = chunk;
-  counters_.chunks++;
-  counters_.reserved_bytes += kChunkSize;
-  counters_.committed_bytes += g.meta_bytes;
+  CounterAdd(counters_.chunks, 1);
+  CounterAdd(counters_.reserved_bytes, kChunkSize);
+  CounterAdd(counters_.committed_bytes, g.meta_bytes);
   return chunk;
 }
 

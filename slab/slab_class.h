@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "mapper/mapper.h"
 #include "slab/chunk.h"
+#include "slab/counter.h"
 
 namespace slabkit {
 namespace slab {
@@ -77,7 +78,11 @@ class SlabClass {
   // decommitted. Decommitted spans are reused before new ones are opened.
   size_t DecommitEmptySpans();
 
+  // The counters, under the lock that serializes this class's calls.
   const Counters& counters() const { return counters_; }
+  // The same without that lock, from any thread or a signal handler: each
+  // counter as it was at one moment during the read.
+  Counters ReadCounters() const;
   const ClassGeometry& geometry() const { return *geometry_; }
 
  private:

@@ -46,6 +46,20 @@ struct ClassStats {
   uint64_t depot_exchanges = 0;        // magazines taken from or given back
 };
 
+// What may be read about a class from a signal handler (SlabAllocator::
+// ReadCounters): the call counts and the memory, read without a lock. Each
+// count is exact at some moment during the read; live is allocations -
+// releases as read, so under concurrent use it may be off by the calls that
+// ran during the read.
+struct ClassCounters {
+  uint64_t allocations = 0;
+  uint64_t releases = 0;
+  uint64_t live = 0;
+  uint64_t in_use_bytes = 0;  // live * object size
+  size_t reserved_bytes = 0;
+  size_t committed_bytes = 0;
+};
+
 // Memory of one mapper, summed over an allocator's classes.
 struct MapperStats {
   const char* name = nullptr;

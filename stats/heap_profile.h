@@ -9,7 +9,8 @@
 //
 // Each sampled live object is one record; pprof scales the samples back up
 // with the sampling interval ("heap_v2"). Written with write(2) from stack
-// buffers: no allocation.
+// buffers, with no lock, no allocation and no stdio: async-signal-safe, as
+// long as for_each is.
 #ifndef SLABKIT_STATS_HEAP_PROFILE_H_
 #define SLABKIT_STATS_HEAP_PROFILE_H_
 
@@ -23,6 +24,10 @@ void WriteHeader(int fd, uint64_t objects, uint64_t bytes, uint64_t interval);
 void WriteRecord(int fd, size_t bytes, void* const* stack, int depth);
 void WriteMappedLibraries(int fd);
 }  // namespace heap_profile_internal
+
+// "slabkit.<pid>.heap", where profiles go by default, into `out` (`size`
+// bytes, truncated to fit). Async-signal-safe.
+void DefaultProfilePath(char* out, size_t size);
 
 // Writes a profile of the samples `for_each` visits: for_each(f) must call
 // f(const void* object, size_t bytes, void* const* stack, int depth) for
