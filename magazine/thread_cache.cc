@@ -63,12 +63,16 @@ T LoadForReader(const T& field) {
 }
 
 // Brackets a change of the list or of `exited`, under registry_mu.
+// The signal fences keep the compiler from moving tls_writing's stores
+// across the write, as this thread's signal handlers see it.
 void BeginWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
   tls_writing = true;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
   registry_seq.fetch_add(1, std::memory_order_seq_cst);
 }
 void EndWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
   registry_seq.fetch_add(1, std::memory_order_seq_cst);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
   tls_writing = false;
 }
 
