@@ -532,6 +532,15 @@ typename Malloc<Config>::Block Malloc<Config>::Validate(const void* p) {
   return {kClassSizes[index], index, loc.guarded};
 }
 
+// The flavour a target selects by defining SLABKIT_HARDENED (or not): what
+// the exported malloc libraries and the fuzzer that drives their entry
+// points are built on.
+#ifdef SLABKIT_HARDENED
+using BuildMalloc = Malloc<HardenedConfig>;
+#else
+using BuildMalloc = Malloc<DefaultConfig>;
+#endif
+
 }  // namespace dropin
 }  // namespace slabkit
 

@@ -20,11 +20,7 @@
 
 namespace {
 
-#ifdef SLABKIT_HARDENED
-using M = slabkit::dropin::Malloc<slabkit::HardenedConfig>;
-#else
-using M = slabkit::dropin::Malloc<slabkit::DefaultConfig>;
-#endif
+using M = slabkit::dropin::BuildMalloc;
 
 constexpr int kSlots = 24;
 
