@@ -234,9 +234,12 @@ class SlabAllocator {
                      __ATOMIC_RELAXED);
   }
 
-  // The call counts of `c`, from its cache's `cached` and its direct ones.
-  static void CallCounts(const ClassState& c,
-                         const magazine::CachedCounts& cached,
+  // The call counts of `c`: its direct ones and its cache's, which
+  // read_cached(magazine::CachedCounts*) reads (false: could not). Every
+  // release count is read before any allocation count, so that `live` never
+  // reads below the objects that stayed live throughout the read.
+  template <typename ReadCached>
+  static bool CallCounts(const ClassState& c, ReadCached&& read_cached,
                          ClassCounters* out);
 
   ClassState* Find(ClassId cls) const {
@@ -533,17 +536,21 @@ size_t SlabAllocator<Config>::ReleaseIdleMemory() {
 }
 
 template <typename Config>
-void SlabAllocator<Config>::CallCounts(const ClassState& c,
-                                       const magazine::CachedCounts& cached,
+template <typename ReadCached>
+bool SlabAllocator<Config>::CallCounts(const ClassState& c,
+                                       ReadCached&& read_cached,
                                        ClassCounters* out) {
+  const uint64_t direct_releases =
+      c.direct_releases.load(std::memory_order_acquire);
+  magazine::CachedCounts cached;  // releases, then allocations
+  if (!read_cached(&cached)) return false;
   out->allocations =
-      cached.allocations + c.direct_allocations.load(std::memory_order_relaxed);
-  out->releases =
-      cached.releases + c.direct_releases.load(std::memory_order_relaxed);
-  // Counts read a moment apart may cross under concurrent use.
+      cached.allocations + c.direct_allocations.load(std::memory_order_acquire);
+  out->releases = cached.releases + direct_releases;
   out->live =
       out->allocations > out->releases ? out->allocations - out->releases : 0;
   out->in_use_bytes = out->live * c.geometry.object_size;
+  return true;
 }
 
 template <typename Config>
@@ -551,10 +558,15 @@ typename SlabAllocator<Config>::CounterRead SlabAllocator<Config>::ReadCounters(
     ClassId cls, ClassCounters* out) const {
   const ClassState* c = Find(cls);
   if (c == nullptr) return CounterRead::kNoClass;
-  magazine::CachedCounts cached;
-  if (!Cache::TryCounts(c->cache, &cached)) return CounterRead::kBusy;
   ClassCounters counts;
-  CallCounts(*c, cached, &counts);
+  if (!CallCounts(
+          *c,
+          [c](magazine::CachedCounts* cached) {
+            return Cache::TryCounts(c->cache, cached);
+          },
+          &counts)) {
+    return CounterRead::kBusy;
+  }
   const slab::SlabClass::Counters memory = c->slab.ReadCounters();
   counts.reserved_bytes = memory.reserved_bytes;
   counts.committed_bytes = memory.committed_bytes;
@@ -577,7 +589,13 @@ absl::StatusOr<ClassStats> SlabAllocator<Config>::GetStats(ClassId cls) const {
   s.object_size = c->geometry.object_size;
   s.alignment = c->geometry.alignment;
   ClassCounters counts;
-  CallCounts(*c, Cache::Counts(c->cache), &counts);
+  CallCounts(
+      *c,
+      [c](magazine::CachedCounts* cached) {
+        *cached = Cache::Counts(c->cache);
+        return true;
+      },
+      &counts);
   s.allocations = counts.allocations;
   s.releases = counts.releases;
   s.live = counts.live;

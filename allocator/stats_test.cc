@@ -55,6 +55,41 @@ TEST(StatsTest, CountsAreExactAcrossThreadsAndCrossThreadReleases) {
   EXPECT_EQ(s.live, uint64_t{kThreads} * (kEach - kReleased));
 }
 
+// While other threads allocate and release as fast as they can (each
+// thread's counts change between any two loads), a read never counts fewer
+// live objects than the reader holds throughout, and never more releases
+// than allocations.
+TEST(StatsTest, LiveNeverReadsBelowWhatStaysLive) {
+  const ClassId cls = *DefaultAllocator().Register({"churned", 24});
+  constexpr int kHeld = 3;
+  void* held[kHeld];
+  for (void*& p : held) p = DefaultAllocator().Allocate(cls);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> churners;
+  for (int t = 0; t < 2; ++t) {
+    churners.emplace_back([&] {
+      while (!stop.load(std::memory_order_relaxed)) {
+        for (int i = 0; i < 64; ++i) {
+          DefaultAllocator().Release(cls, DefaultAllocator().Allocate(cls));
+        }
+      }
+    });
+  }
+  uint64_t low_reads = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const ClassStats s = *DefaultAllocator().GetStats(cls);
+    ClassCounters c;
+    ASSERT_EQ(DefaultAllocator().ReadCounters(cls, &c),
+              Allocator::CounterRead::kOk);
+    low_reads += s.live < kHeld || s.releases > s.allocations ||
+                 c.live < kHeld || c.releases > c.allocations;
+  }
+  stop = true;
+  for (std::thread& t : churners) t.join();
+  EXPECT_EQ(low_reads, 0u);
+  for (void* p : held) DefaultAllocator().Release(cls, p);
+}
+
 TEST(StatsTest, GlobalStatsSumTheClassesByMapper) {
   const ClassId a = *DefaultAllocator().Register({"global-a", 64});
   const ClassId b =

@@ -323,13 +323,19 @@ bool TryCountsOf(uint32_t id,
   for (int attempt = 0; attempt < kCountAttempts && !consistent; ++attempt) {
     const uint64_t begin = registry_seq.load(std::memory_order_seq_cst);
     if ((begin & 1) != 0) continue;  // a write is under way
+    // Every release count before any allocation count: an object released
+    // before its release is read was allocated before its allocation is,
+    // so the difference never falls below what stayed live throughout.
     CachedCounts counts;
-    counts.allocations = LoadForReader(exited[id].allocations);
     counts.releases = LoadForReader(exited[id].releases);
     for (const ThreadRecord* t = LoadForReader(registry); t != nullptr;
          t = LoadForReader(t->next)) {
-      counts.allocations += LoadForReader(t->classes[id].allocations);
       counts.releases += LoadForReader(t->classes[id].releases);
+    }
+    counts.allocations = LoadForReader(exited[id].allocations);
+    for (const ThreadRecord* t = LoadForReader(registry); t != nullptr;
+         t = LoadForReader(t->next)) {
+      counts.allocations += LoadForReader(t->classes[id].allocations);
     }
     if (registry_seq.load(std::memory_order_seq_cst) == begin) {
       *out = counts;

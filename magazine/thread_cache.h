@@ -290,6 +290,8 @@ uint32_t ThreadCachedObjects(uint32_t id);
 // Allocations and releases of class `id` through magazines, by every thread
 // that ever used it (exact: live threads' counts plus those of threads that
 // exited or flushed, each count as it was at one moment during the read).
+// Releases are read before allocations, so allocations - releases is never
+// below the objects that stayed live throughout the read.
 struct CachedCounts {
   uint64_t allocations = 0;
   uint64_t releases = 0;

@@ -10,7 +10,8 @@
 namespace slabkit {
 
 // A snapshot of one class. Exact when no thread is allocating or releasing
-// it; otherwise each count is exact at some moment during the read.
+// it; otherwise each count is exact at some moment during the read, and
+// live counts at least the objects that stayed live throughout it.
 struct ClassStats {
   uint32_t id = 0;
   const char* name = nullptr;    // valid for the life of the process
@@ -48,9 +49,9 @@ struct ClassStats {
 
 // What may be read about a class from a signal handler (SlabAllocator::
 // ReadCounters): the call counts and the memory, read without a lock. Each
-// count is exact at some moment during the read; live is allocations -
-// releases as read, so under concurrent use it may be off by the calls that
-// ran during the read.
+// count is exact at some moment during the read. Releases are read before
+// allocations, so under concurrent use live may count objects released
+// during the read, but never misses one that stayed live throughout.
 struct ClassCounters {
   uint64_t allocations = 0;
   uint64_t releases = 0;
