@@ -24,8 +24,12 @@ char* ChunkAddress(uintptr_t chunk) {
 
 }  // namespace
 
-LargeAllocator::LargeAllocator(MapperRef mapper, size_t cache_bytes)
-    : mapper_(mapper), page_(mapper.page_size()), cache_bytes_(cache_bytes) {}
+LargeAllocator::LargeAllocator(MapperRef mapper, size_t cache_bytes,
+                               bool quarantine)
+    : mapper_(mapper),
+      page_(mapper.page_size()),
+      cache_bytes_(cache_bytes),
+      quarantine_(quarantine && cache_bytes == 0) {}
 
 size_t LargeAllocator::SlotOf(uintptr_t chunk) const {
   const int bits = absl::countr_zero(capacity_);
@@ -190,6 +194,12 @@ void* LargeAllocator::Allocate(size_t size, size_t alignment, bool zero) {
     if (char* start = ReuseLocked(window, alignment, data, zero)) return start;
   }
   absl::StatusOr<void*> reserved = mapper_.Reserve(window, window_alignment);
+  if (!reserved.ok() && CounterLoad(stats_.cached_reserved_bytes) != 0) {
+    // Out of address space: give up the cached or quarantined windows
+    // before failing.
+    ReleaseCached();
+    reserved = mapper_.Reserve(window, window_alignment);
+  }
   if (!reserved.ok()) {
     errno = ENOMEM;
     return nullptr;
@@ -261,7 +271,14 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
     CounterSub(stats_.live, 1);
     CounterSub(stats_.committed_bytes, committed);
     CounterSub(stats_.reserved_bytes, window);
-    if (committed > cache_bytes_) {
+    size_t kept = committed;  // what the freed window keeps committed
+    if (quarantine_) {
+      // If the pages cannot be given back they stay, inaccessible.
+      if (mapper_.Decommit(block->data, committed).ok()) kept = 0;
+      (void)mapper_.Protect(block->data, committed);
+      block->committed = kept;
+    }
+    if (!quarantine_ && committed > cache_bytes_) {
       ForgetLocked(first, window);
       victims[n++] = {ChunkAddress(first), window};
     } else {
@@ -273,9 +290,9 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
       block->cached = true;
       cache_[cached_++] = first;
       CounterAdd(stats_.cached_blocks, 1);
-      CounterAdd(stats_.cached_bytes, committed);
+      CounterAdd(stats_.cached_bytes, kept);
       CounterAdd(stats_.cached_reserved_bytes, window);
-      while (stats_.cached_bytes > cache_bytes_) {
+      while (!quarantine_ && stats_.cached_bytes > cache_bytes_) {
         EvictOldestLocked(&victims[n].base, &victims[n].window);
         ++n;
       }

@@ -22,6 +22,13 @@
 // The cache holds at most kCacheSlots windows and `cache_bytes` of committed
 // memory, evicting the oldest; ReleaseCached() empties it.
 //
+// Or freed blocks may be quarantined (the hardened flavour): the data is
+// decommitted and made inaccessible, the window stays reserved and its
+// record marked freed, and the window is never reused. So a use after free
+// faults, a second free is told apart (kFreed), and the address goes to no
+// other block (which a stale pointer could then free) until kCacheSlots
+// more blocks have been freed, or ReleaseCached().
+//
 // Thread-safe; every call takes one lock (most also make system calls).
 // Never calls malloc.
 #ifndef SLABKIT_MALLOC_LARGE_H_
@@ -41,9 +48,10 @@ class LargeAllocator {
  public:
   // `mapper` must outlive the allocator and its blocks; its page size must
   // divide slab::kChunkSize.
-  // `cache_bytes` 0 caches nothing: every free unmaps at once, so any later
-  // access faults (the hardened flavour's choice).
-  explicit LargeAllocator(MapperRef mapper, size_t cache_bytes = 0);
+  // `cache_bytes` 0 caches nothing: every free unmaps at once (or, with
+  // `quarantine`, keeps the window reserved and inaccessible, as above).
+  explicit LargeAllocator(MapperRef mapper, size_t cache_bytes = 0,
+                          bool quarantine = false);
   LargeAllocator(const LargeAllocator&) = delete;
   LargeAllocator& operator=(const LargeAllocator&) = delete;
 
@@ -71,7 +79,9 @@ class LargeAllocator {
   // when it cannot (the block is unchanged).
   bool Resize(void* p, size_t size);
 
-  // Unmaps every cached block; returns the committed bytes given back.
+  // Unmaps every cached (or quarantined) block; returns the committed bytes
+  // given back. Allocate calls it too, before failing for want of address
+  // space.
   size_t ReleaseCached();
 
   struct Stats {
@@ -141,6 +151,7 @@ class LargeAllocator {
   size_t used_ ABSL_GUARDED_BY(mu_) = 0;
   Stats stats_ ABSL_GUARDED_BY(mu_);
   const size_t cache_bytes_;
+  const bool quarantine_;
   // First chunk of each cached window, oldest first.
   uintptr_t cache_[kCacheSlots] ABSL_GUARDED_BY(mu_) = {};
   int cached_ ABSL_GUARDED_BY(mu_) = 0;

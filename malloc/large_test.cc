@@ -250,6 +250,37 @@ TEST(LargeAllocatorCacheTest, EvictsOldestBeyondItsLimits) {
   large.ReleaseCached();
 }
 
+// The hardened flavour's quarantine: a freed block's pages go back and
+// fault, it is known as freed, and its window goes to no other block until
+// kCacheSlots more have been freed.
+TEST(LargeAllocatorQuarantineTest, FreedWindowsAreKeptOffLimits) {
+  LargeAllocator large{MapperRef(&mmap_mapper), 0, /*quarantine=*/true};
+  char* first = static_cast<char*>(large.Allocate(1 << 20, 0));
+  ASSERT_NE(first, nullptr);
+  memset(first, 1, 1 << 20);
+  ASSERT_EQ(large.Free(first), LargeAllocator::FindResult::kBlock);
+  EXPECT_EQ(large.Free(first), LargeAllocator::FindResult::kFreed);
+  EXPECT_DEATH(first[0] = 1, "");
+  LargeAllocator::Stats s = large.GetStats();
+  EXPECT_EQ(s.cached_blocks, 1u);
+  EXPECT_EQ(s.cached_bytes, 0u) << "quarantined pages are given back";
+  // Blocks of the same size, made and freed: none takes the window.
+  for (int i = 0; i < LargeAllocator::kCacheSlots - 1; ++i) {
+    char* p = static_cast<char*>(large.Allocate(1 << 20, 0));
+    ASSERT_NE(p, nullptr);
+    EXPECT_NE(p, first);
+    ASSERT_EQ(large.Free(p), LargeAllocator::FindResult::kBlock);
+  }
+  EXPECT_EQ(large.Find(first, nullptr), LargeAllocator::FindResult::kFreed);
+  // One more free: the oldest leaves quarantine and is unmapped.
+  char* last = static_cast<char*>(large.Allocate(1 << 20, 0));
+  ASSERT_EQ(large.Free(last), LargeAllocator::FindResult::kBlock);
+  EXPECT_EQ(large.Find(first, nullptr), LargeAllocator::FindResult::kNone);
+  large.ReleaseCached();
+  EXPECT_EQ(large.Find(last, nullptr), LargeAllocator::FindResult::kNone);
+  EXPECT_EQ(large.GetStats().cached_blocks, 0u);
+}
+
 TEST(LargeAllocatorTest, HugeSizesFail) {
   LargeAllocator large{MapperRef(&mmap_mapper)};
   errno = 0;

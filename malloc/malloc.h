@@ -59,7 +59,9 @@ inline constexpr size_t kMaxRequest = static_cast<size_t>(PTRDIFF_MAX);
 // much committed memory, LargeAllocator::kCacheSlots blocks), as glibc keeps
 // freed memory below its trim threshold and jemalloc keeps dirty pages: a
 // program that frees and remakes large buffers pays no system call for them.
-// The hardened flavour unmaps at once, so a use after free faults.
+// The hardened flavour quarantines freed large blocks instead: their pages
+// go back and become inaccessible, so a use after free faults, and their
+// addresses are not reused for the next LargeAllocator::kCacheSlots frees.
 inline constexpr size_t kLargeCacheBytes = size_t{64} << 20;
 
 // The mapper a Malloc<Config> takes its memory from: Config::MapperInstance()
@@ -262,7 +264,8 @@ class Malloc {
   struct State {
     explicit State(typename Config::Mapper* mapper)
         : allocator(mapper),
-          large(MapperRef(mapper), kHardened ? 0 : kLargeCacheBytes) {}
+          large(MapperRef(mapper), kHardened ? 0 : kLargeCacheBytes,
+                /*quarantine=*/kHardened) {}
     Allocator allocator;
     LargeAllocator large;
   };
