@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
@@ -130,6 +131,76 @@ TYPED_TEST(LifecycleTest, ForkWhileOtherThreadsHoldLocks) {
   stop = true;
   for (auto& t : threads) t.join();
   for (const ClassId c : classes) EXPECT_EQ(Stats<A>(c).live, 0u);
+}
+
+// A child forked while other threads have caches has only the forking
+// thread: glibc reuses or unmaps the others' stacks (and their thread-local
+// storage) as the child makes threads of its own. The child's counters
+// must not reach them, and stay exact: the other threads' counts as they
+// were at the fork, plus the child's own.
+TYPED_TEST(LifecycleTest, ForkedChildMakesThreadsOnTheParentsThreadStacks) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP()
+      << "ThreadSanitizer makes no threads after a multi-threaded fork";
+#endif
+  using A = TypeParam;
+  const ClassId cls = Register<A>("fork_stacks", 56);
+  constexpr int kParked = 12;
+  std::mutex mu;
+  std::condition_variable cv;
+  int ready = 0;
+  bool release = false;
+  std::vector<std::thread> parked;
+  for (int t = 0; t < kParked; ++t) {
+    parked.emplace_back([&] {
+      void* held[30];
+      for (void*& p : held) p = Process<A>().Allocate(cls);
+      for (void* p : held) Process<A>().Release(cls, p);  // cached here
+      std::unique_lock<std::mutex> lock(mu);
+      ++ready;
+      cv.notify_all();
+      cv.wait(lock, [&] { return release; });
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return ready == kParked; });
+  }
+  const ClassStats at_fork = Stats<A>(cls);
+  ForkChildren(3, [&](int) {
+    std::atomic<bool> done{false};
+    std::thread reader([&] {
+      while (!done.load(std::memory_order_relaxed)) (void)Stats<A>(cls);
+    });
+    constexpr int kWaves = 6;
+    constexpr int kThreads = 16;
+    for (int w = 0; w < kWaves; ++w) {
+      std::vector<std::thread> wave;
+      for (int t = 0; t < kThreads; ++t) {
+        wave.emplace_back([cls] {
+          void* held[10];
+          for (void*& p : held) p = Process<A>().Allocate(cls);
+          for (void* p : held) Process<A>().Release(cls, p);
+        });
+      }
+      for (std::thread& t : wave) t.join();
+    }
+    done = true;
+    reader.join();
+    const ClassStats s = Stats<A>(cls);
+    const uint64_t mine = uint64_t{kWaves} * kThreads * 10;
+    if (s.allocations != at_fork.allocations + mine) return 4;
+    if (s.releases != at_fork.releases + mine) return 5;
+    if (s.live != 0) return 6;
+    return 0;
+  });
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  for (std::thread& t : parked) t.join();
+  EXPECT_EQ(Stats<A>(cls).live, 0u);
 }
 
 // Forks while a thread is inside the file and fixed-region mappers, holding
@@ -249,6 +320,111 @@ TYPED_TEST(LifecycleTest, AllocationFromThreadExitDestructors) {
   EXPECT_EQ(s.live, 0u);
   EXPECT_EQ(s.allocations, s.releases);
   EXPECT_EQ(s.allocations, 50u);
+}
+
+// A pthread key destructor that allocates and sets its key again, so glibc
+// runs every destructor round (PTHREAD_DESTRUCTOR_ITERATIONS) and it
+// allocates in each, the last included: after slabkit's own exit hook, on
+// either side of it.
+template <typename A>
+struct ReArmingDestructor {
+  static inline ClassId cls;
+  static inline pthread_key_t key;
+  static inline std::atomic<uint64_t> runs{0};
+
+  static void Run(void* value) {
+    void* p = Process<A>().Allocate(cls);
+    if (p == nullptr) return;
+    Process<A>().Release(cls, p);
+    runs.fetch_add(1, std::memory_order_relaxed);
+    pthread_setspecific(key, value);
+  }
+};
+
+// Waves of threads, detached and joinable, created together and exiting
+// together: their stacks (and thread-local storage) go back to glibc's stack
+// cache, are reused by the next wave or unmapped (more than its 40 MiB are
+// in flight), while their destructors allocate in every round and another
+// thread reads the counters all along, walking every live thread's counts.
+// A thread's counts reachable after its storage is gone shows as a crash, a
+// reader that never ends (the test's timeout), or counts that are not exact.
+TYPED_TEST(LifecycleTest, ThreadsExitInWavesWhileDestructorsAllocate) {
+#if defined(__SANITIZE_THREAD__)
+  // TSan's own per-thread state is gone by the last destructor rounds, and
+  // it crashes in the destructor's first lock.
+  GTEST_SKIP() << "ThreadSanitizer cannot follow the last destructor rounds";
+#endif
+  using A = TypeParam;
+  using D = ReArmingDestructor<A>;
+  D::cls = Register<A>("exit_waves", 72);
+  // slabkit's own key exists before this one (and in another test binary
+  // it may not): both orders are covered by the destructor's rounds.
+  Process<A>().Release(D::cls, Process<A>().Allocate(D::cls));
+  ASSERT_EQ(pthread_key_create(&D::key, &D::Run), 0);
+
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> reads{0};
+  std::thread reader([&] {
+    while (!done.load(std::memory_order_relaxed)) {
+      ClassCounters c;
+      if (Process<A>().ReadCounters(D::cls, &c) == A::CounterRead::kOk)
+        reads.fetch_add(1, std::memory_order_relaxed);
+      (void)Stats<A>(D::cls);
+    }
+  });
+
+  constexpr int kWaves = 12;
+  constexpr int kThreads = 24;
+  constexpr int kObjects = 20;
+  struct Wave {
+    pthread_barrier_t start;
+    std::atomic<int> finished{0};
+  };
+  auto body = [](void* arg) -> void* {
+    auto* wave = static_cast<Wave*>(arg);
+    pthread_barrier_wait(&wave->start);
+    void* held[kObjects];
+    for (void*& p : held) p = Process<A>().Allocate(D::cls);
+    for (void* p : held) Process<A>().Release(D::cls, p);
+    pthread_setspecific(D::key, &D::key);
+    wave->finished.fetch_add(1, std::memory_order_release);
+    return nullptr;
+  };
+  std::vector<Wave> waves(kWaves);
+  for (Wave& wave : waves) {
+    pthread_barrier_init(&wave.start, nullptr, kThreads);
+    std::vector<pthread_t> joinable;
+    for (int t = 0; t < kThreads; ++t) {
+      pthread_attr_t attr;
+      pthread_attr_init(&attr);
+      if (t % 2 == 0) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+      }
+      pthread_t thread;
+      ASSERT_EQ(pthread_create(&thread, &attr, +body, &wave), 0);
+      pthread_attr_destroy(&attr);
+      if (t % 2 != 0) joinable.push_back(thread);
+    }
+    for (pthread_t thread : joinable) pthread_join(thread, nullptr);
+  }
+  // Detached threads may still be in their destructors: the counts are
+  // exact once every destructor round of every thread has run.
+  constexpr uint64_t kRuns = uint64_t{kWaves} * kThreads * 4;
+  for (int i = 0; i < 10000 && D::runs.load() < kRuns; ++i) usleep(1000);
+  usleep(20000);  // the last detached threads leave start_thread
+  done = true;
+  reader.join();
+  for (Wave& wave : waves) {
+    EXPECT_EQ(wave.finished.load(), kThreads);
+    pthread_barrier_destroy(&wave.start);
+  }
+  pthread_key_delete(D::key);
+  EXPECT_EQ(D::runs.load(), kRuns);
+  EXPECT_GT(reads.load(), 0u);
+  const ClassStats s = Stats<A>(D::cls);
+  EXPECT_EQ(s.allocations, 1 + uint64_t{kWaves} * kThreads * kObjects + kRuns);
+  EXPECT_EQ(s.releases, s.allocations);
+  EXPECT_EQ(s.live, 0u);
 }
 
 template <typename A>

@@ -4,9 +4,11 @@
 // when it is freed, so a block handed out twice, or written by the
 // allocator, is caught.
 #include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -120,6 +122,77 @@ TEST(MallocStressTest, CrossThreadFreesAndThreadChurn) {
   }
   EXPECT_EQ(errors.load(), 0u);
   EXPECT_EQ(made.load(), freed.load());  // every block came back
+}
+
+// Waves of detached threads that never call malloc themselves exit
+// together: the last ones to exit free the thread-local storage of stacks
+// glibc's stack cache gives up (free() of their TLS vectors), after their
+// own thread-specific data is gone and their exit hooks can no longer run.
+// Meanwhile a thread reads malloc's counters, walking every thread's counts,
+// and another mallocs and frees. A thread left registered after its
+// storage is gone shows as a crash, or as counts that are not exact.
+TEST(MallocStressTest, ThreadsThatNeverAllocateExitInWaves) {
+  slabkit_counters before;
+  ASSERT_EQ(slabkit_malloc_counters(&before), 0);
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> reads{0};
+  std::thread reader([&] {
+    while (!done.load(std::memory_order_relaxed)) {
+      slabkit_counters c;
+      if (slabkit_malloc_counters(&c) == 0) reads.fetch_add(1);
+    }
+  });
+  std::thread churner([&] {
+    uint64_t rng = 99;
+    while (!done.load(std::memory_order_relaxed)) {
+      Block b = Make(rng, Next(rng));
+      std::atomic<uint64_t> errors{0};
+      Check(b, &errors);
+      if (errors.load() != 0) abort();
+    }
+  });
+  constexpr int kWaves = 10;
+  constexpr int kThreads = 24;
+  struct Wave {
+    pthread_barrier_t start;
+    std::atomic<int> finished{0};
+  };
+  std::vector<Wave> waves(kWaves);
+  for (Wave& wave : waves) {
+    pthread_barrier_init(&wave.start, nullptr, kThreads + 1);
+    for (int t = 0; t < kThreads; ++t) {
+      pthread_attr_t attr;
+      pthread_attr_init(&attr);
+      pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+      pthread_t thread;
+      ASSERT_EQ(pthread_create(
+                    &thread, &attr,
+                    [](void* arg) -> void* {
+                      auto* w = static_cast<Wave*>(arg);
+                      pthread_barrier_wait(&w->start);
+                      w->finished.fetch_add(1);
+                      return nullptr;
+                    },
+                    &wave),
+                0);
+      pthread_attr_destroy(&attr);
+    }
+    pthread_barrier_wait(&wave.start);
+    while (wave.finished.load() < kThreads) sched_yield();
+  }
+  usleep(100000);  // the last threads leave start_thread
+  done = true;
+  reader.join();
+  churner.join();
+  for (Wave& wave : waves) pthread_barrier_destroy(&wave.start);
+  EXPECT_GT(reads.load(), 0u);
+  // The churner's blocks all came back; what stays live is at most the TLS
+  // vectors of the stacks glibc still caches, one per thread.
+  slabkit_counters after;
+  ASSERT_EQ(slabkit_malloc_counters(&after), 0);
+  EXPECT_GE(after.live, before.live);
+  EXPECT_LE(after.live, before.live + kWaves * kThreads);
+  EXPECT_GT(after.releases, before.releases);
 }
 
 }  // namespace

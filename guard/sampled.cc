@@ -57,18 +57,46 @@ struct ChunkHeader {
 struct sigaction previous_segv;
 struct sigaction previous_bus;
 
+// A SIGSEGV or SIGBUS that is not a guarded slot's goes where it would have
+// gone without slabkit: to the handler installed before (called directly,
+// so that this one stays for the next fault), or to the default action,
+// which a signal sent by kill() or raise() must get too (it does not come
+// again by itself, as a faulting access does when the handler returns).
+void ForwardSignal(int sig, siginfo_t* info, void* ucontext) {
+  const struct sigaction& before =
+      sig == SIGSEGV ? previous_segv : previous_bus;
+  const bool fault = info->si_code > 0;  // from the kernel, not a process
+  if ((before.sa_flags & SA_SIGINFO) != 0) {
+    if (before.sa_sigaction != nullptr) {
+      before.sa_sigaction(sig, info, ucontext);
+      return;
+    }
+  } else if (before.sa_handler == SIG_IGN) {
+    // An ignored signal stays ignored; an ignored fault would come back for
+    // ever, and the kernel gives it the default action.
+    if (!fault) return;
+  } else if (before.sa_handler != SIG_DFL) {
+    before.sa_handler(sig);
+    return;
+  }
+  signal(sig, SIG_DFL);
+  // Blocked until this handler returns, then delivered with the default
+  // action; a faulting access faults again instead.
+  if (!fault) raise(sig);
+}
+
 void OnFault(int sig, siginfo_t* info, void* ucontext) {
-  const void* addr = info->si_addr;
-  if (slab::LookupClass(addr, std::memory_order_relaxed) &
-      slab::kGuardedChunk) {
-    if (GuardedPool* pool = GuardedPool::Of(addr)) {
-      pool->ReportFault(addr);
-      abort();
+  if (info->si_code > 0) {
+    const void* addr = info->si_addr;
+    if (slab::LookupClass(addr, std::memory_order_relaxed) &
+        slab::kGuardedChunk) {
+      if (GuardedPool* pool = GuardedPool::Of(addr)) {
+        pool->ReportFault(addr);
+        abort();
+      }
     }
   }
-  // Not ours: put back whoever handled it before and return; the access
-  // faults again, under them.
-  sigaction(sig, sig == SIGSEGV ? &previous_segv : &previous_bus, nullptr);
+  ForwardSignal(sig, info, ucontext);
 }
 
 void InstallFaultHandler() {

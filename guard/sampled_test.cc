@@ -1,5 +1,10 @@
 #include "guard/sampled.h"
 
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstring>
 #include <set>
@@ -61,6 +66,69 @@ TEST_F(GuardedPoolTest, SlotsComeBackAfterQuarantineAndRunOutCleanly) {
   // Released slots go through quarantine and are handed out again.
   for (size_t i = 0; i < pool->slots(); ++i)
     ASSERT_NE(pool->Allocate(), nullptr);
+}
+
+// A page no access may touch: a fault outside every pool.
+volatile int* InaccessiblePage() {
+  void* page =
+      mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return static_cast<volatile int*>(page);
+}
+
+// What a SIGSEGV does without slabkit: the default action, or, under ASan
+// and TSan, whose handlers came first, their report and exit.
+bool DiedOfSegv(int status) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+#else
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
+#endif
+}
+
+// The fault handler a guarded pool installs handles its own slots' faults
+// only; every other SIGSEGV has the effect it would have without slabkit.
+TEST_F(GuardedPoolTest, OtherSegvsKeepTheirEffect) {
+  MakePool(32);
+  // Sent by a process (kill, raise): the default action, as before.
+  EXPECT_EXIT(raise(SIGSEGV), DiedOfSegv, "");
+  // A fault outside every pool: the same.
+  volatile int* page = InaccessiblePage();
+  EXPECT_EXIT(*page = 1, DiedOfSegv, "");
+}
+
+void ProgramsOwnHandler(int sig, siginfo_t* info, void*) {
+  const char text[] = "the program's handler\n";
+  (void)!write(STDERR_FILENO, text, sizeof(text) - 1);
+  _exit(info->si_code > 0 ? 3 : 4);
+}
+
+// A handler the program installed before slabkit's still gets the signals
+// slabkit's does not handle, faults and sent signals alike.
+TEST(GuardFaultHandlerTest, ChainsToTheProgramsHandler) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // a fresh process
+  auto install_then_pool = [] {
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_sigaction = &ProgramsOwnHandler;
+    action.sa_flags = SA_SIGINFO;
+    sigaction(SIGSEGV, &action, nullptr);
+    static MmapMapper mapper;
+    static slab::MetadataArena arena{MapperRef(&mapper)};
+    GuardedPool::Create(
+        {slab::NewClassId(), "chained", 32, 16, MapperRef(&mapper)}, &arena);
+  };
+  EXPECT_EXIT(
+      {
+        install_then_pool();
+        *InaccessiblePage() = 1;
+      },
+      ::testing::ExitedWithCode(3), "the program's handler");
+  EXPECT_EXIT(
+      {
+        install_then_pool();
+        raise(SIGSEGV);
+      },
+      ::testing::ExitedWithCode(4), "the program's handler");
 }
 
 TEST(SamplerTest, AboutOneSamplePerIntervalOfBytes) {

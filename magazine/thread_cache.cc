@@ -2,6 +2,9 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstddef>
@@ -19,12 +22,30 @@ __thread ClassCacheCold tls_cold[kCachedClasses]
 
 namespace {
 
-// Set once this thread has asked to be flushed at exit.
-__thread bool tls_exit_hook __attribute__((tls_model("initial-exec")));
+// A thread's life, as its caches see it. A thread's record (below) lives in
+// its thread-local storage, which glibc frees or hands to a new thread once
+// the thread is gone; the record must be out of the registry by then. The
+// only notice slabkit gets is its pthread key's destructor, and glibc runs
+// it once per round, for at most PTHREAD_DESTRUCTOR_ITERATIONS rounds, and
+// not at all for a key set after the rounds (glibc itself frees memory
+// later: a thread's __libc_thread_freeres buffers, and the TLS vectors of
+// cached stacks it gives up as a detached thread exits). So:
+// - once the destructor has run, the thread never caches again (kExited),
+//   whatever runs after it on that thread: it allocates and releases at its
+//   classes' slabs, and its record is never linked again;
+// - a thread starts caching only while its exit is still to come:
+//   ThreadIsExiting() tells glibc's last stretch of thread exit apart.
+enum ThreadState : uint8_t {
+  kNew = 0,  // no cache yet (thread-local storage starts zeroed)
+  kCaching,  // the exit hook is armed and the record linked
+  kExited,   // the exit hook ran: caches flushed for good
+};
+__thread ThreadState tls_state __attribute__((tls_model("initial-exec")));
 
 // Threads whose counts may be non-zero, for CountsOf to sum. A thread links
 // its record when it first uses a magazine, and folds its counts into
-// `exited` and unlinks when it flushes (at exit, or when asked).
+// `exited` and unlinks at exit (a forked child drops every thread but its
+// own).
 //
 // Writers hold registry_mu. Readers (TryCountsOf) take no lock, so that a
 // signal handler may read: the list's links and the `exited` totals are
@@ -95,9 +116,11 @@ void LinkThread() {
   EndWriteLocked();
 }
 
-// Moves this thread's counts for `id` to the exited totals; inside a write.
-void FoldCountsLocked(uint32_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
-  ClassCache& c = tls_classes[id];
+// Moves the counts for `id` in a thread's table `classes` to the exited totals;
+// inside a write.
+void FoldCountsLocked(ClassCache* classes, uint32_t id)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
+  ClassCache& c = classes[id];
   StoreForReaders(exited[id].allocations,
                   exited[id].allocations + c.allocations);
   StoreForReaders(exited[id].releases, exited[id].releases + c.releases);
@@ -116,27 +139,6 @@ bool UnlinkThreadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
   if (registry == &tls_record) StoreForReaders(registry, tls_record.next);
   tls_record.linked = false;
   return true;
-}
-
-pthread_key_t exit_key;
-
-void OnThreadExit(void*) { FlushThread(); }
-
-void MakeExitKey() { pthread_key_create(&exit_key, &OnThreadExit); }
-
-// A pthread key's destructor is the thread-exit hook that never allocates
-// (C++ thread_local destructors may, through __cxa_thread_atexit).
-//
-// The flag is set before pthread_setspecific, which callocs the first time a
-// thread sets a key numbered 32 or more: when slabkit is malloc, that calloc
-// comes back here and must find the hook already set, not recurse.
-void EnsureExitHook() {
-  if (tls_exit_hook) return;
-  tls_exit_hook = true;
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, MakeExitKey);
-  pthread_setspecific(exit_key, reinterpret_cast<void*>(1));
-  LinkThread();
 }
 
 uint32_t Count(const ClassCache& c) {
@@ -168,15 +170,99 @@ void GiveBack(Depot* depot, Magazine* m) {
   }
 }
 
+// Returns the entry's magazines and resets it, counts included (the caller
+// folded them).
+void FlushEntry(ClassCache& c, ClassCacheCold& cold) {
+  if (c.limit == nullptr) return;
+  GiveBack(cold.depot, Unload(c));
+  if (cold.previous != nullptr) GiveBack(cold.depot, cold.previous);
+  // All but the counts, which the caller folded to zero and which readers
+  // load at any time.
+  memset(&c, 0, offsetof(ClassCache, allocations));
+  memset(&c.object_size, 0, sizeof(c) - offsetof(ClassCache, object_size));
+  cold = ClassCacheCold{};
+}
+
+pthread_key_t exit_key;
+
+// Folds this thread's counts, unlinks its record when asked, and returns
+// every magazine it holds.
+void FlushAll(bool unlink) {
+  bool unlinked = false;
+  {
+    std::lock_guard<std::mutex> lock(registry_mu);
+    BeginWriteLocked();
+    for (uint32_t id = 0; id < kCachedClasses; ++id) {
+      FoldCountsLocked(tls_classes, id);
+    }
+    if (unlink) unlinked = UnlinkThreadLocked();
+    EndWriteLocked();
+  }
+  if (unlinked) WaitForReaders();
+  for (uint32_t id = 0; id < kCachedClasses; ++id) {
+    FlushEntry(tls_classes[id], tls_cold[id]);
+  }
+}
+
+// The exit hook: the thread's last registry write, and its last cache use.
+void OnThreadExit(void*) {
+  tls_state = kExited;
+  FlushAll(/*unlink=*/true);
+}
+
+void MakeExitKey() { pthread_key_create(&exit_key, &OnThreadExit); }
+
+// True in the last stretch of a thread's exit, where glibc (2.34 and later)
+// has blocked every signal, its own cancellation signal (SIGCANCEL, 32)
+// included, which no program can block through sigprocmask: the stretch
+// after the destructor rounds where a detached thread frees other threads'
+// stacks. One system call; taken once per thread.
+bool ThreadIsExiting() {
+  uint64_t blocked = 0;
+  if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, nullptr, &blocked,
+              sizeof(blocked)) != 0) {
+    return false;
+  }
+  constexpr int kCancelSignal = 32;
+  return (blocked >> (kCancelSignal - 1)) & 1;
+}
+
+// Arms the exit hook and links the thread's record, once per thread; false
+// when the thread must not cache (it is exiting, or the hook cannot be set).
+//
+// A pthread key's destructor is the thread-exit hook that never allocates
+// (C++ thread_local destructors may, through __cxa_thread_atexit). The state
+// is set before pthread_setspecific, which callocs the first time a thread
+// sets a key numbered 32 or more: when slabkit is malloc, that calloc comes
+// back here and must find the thread caching, not recurse.
+bool StartCaching() {
+  if (ABSL_PREDICT_TRUE(tls_state == kCaching)) return true;
+  if (tls_state == kExited || ThreadIsExiting()) return false;
+  tls_state = kCaching;
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, MakeExitKey);
+  LinkThread();
+  if (pthread_setspecific(exit_key, reinterpret_cast<void*>(1)) != 0) {
+    // No hook would run: undo, as the hook would (what the calloc above
+    // cached included), and try again on a later call.
+    OnThreadExit(nullptr);
+    tls_state = kNew;
+    return false;
+  }
+  return true;
+}
+
 // The thread's entry for the class, set up on first use; false when the
 // class cannot be cached (id too large, or no memory for a magazine).
 bool Prepare(const CachedClass& cls) {
   if (cls.id >= kCachedClasses) return false;
   ClassCache& c = tls_classes[cls.id];
   if (c.limit != nullptr) return true;
+  if (!StartCaching()) return false;
+  // Starting may have allocated (see StartCaching) and set this entry up.
+  if (c.limit != nullptr) return true;
   Magazine* m = cls.depot->TakeEmpty();
   if (m == nullptr) return false;
-  EnsureExitHook();
   const slab::ClassGeometry& g = *cls.geometry;
   c.divisor_magic = g.divisor_magic;
   c.data_offset = static_cast<uint32_t>(g.data_offset);
@@ -191,19 +277,6 @@ bool Prepare(const CachedClass& cls) {
   tls_cold[cls.id] = ClassCacheCold{nullptr, cls.depot};
   Load(c, m);  // a non-null limit marks the entry ready
   return true;
-}
-
-// Returns the entry's magazines and resets it, counts included (the caller
-// folded them).
-void FlushEntry(ClassCache& c, ClassCacheCold& cold) {
-  if (c.limit == nullptr) return;
-  GiveBack(cold.depot, Unload(c));
-  if (cold.previous != nullptr) GiveBack(cold.depot, cold.previous);
-  // All but the counts, which the caller folded to zero and which readers
-  // load at any time.
-  memset(&c, 0, offsetof(ClassCache, allocations));
-  memset(&c.object_size, 0, sizeof(c) - offsetof(ClassCache, object_size));
-  cold = ClassCacheCold{};
 }
 
 }  // namespace
@@ -262,29 +335,13 @@ void FlushThreadClass(uint32_t id) {
   {
     std::lock_guard<std::mutex> lock(registry_mu);
     BeginWriteLocked();
-    FoldCountsLocked(id);
+    FoldCountsLocked(tls_classes, id);
     EndWriteLocked();
   }
   FlushEntry(tls_classes[id], tls_cold[id]);
 }
 
-void FlushThread() {
-  bool unlinked;
-  {
-    std::lock_guard<std::mutex> lock(registry_mu);
-    BeginWriteLocked();
-    for (uint32_t id = 0; id < kCachedClasses; ++id) FoldCountsLocked(id);
-    unlinked = UnlinkThreadLocked();
-    EndWriteLocked();
-  }
-  if (unlinked) WaitForReaders();
-  for (uint32_t id = 0; id < kCachedClasses; ++id) {
-    FlushEntry(tls_classes[id], tls_cold[id]);
-  }
-  // A later allocation on this thread (say, from another key's destructor)
-  // sets the hook again, and pthread calls it again.
-  tls_exit_hook = false;
-}
+void FlushThread() { FlushAll(/*unlink=*/false); }
 
 void LockRegistryForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   registry_mu.lock();
@@ -295,8 +352,28 @@ void UnlockRegistryAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
 }
 
 void UnlockRegistryInForkChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  // Readers on the parent's other threads do not exist here; had one been
-  // counted, this thread's exit would wait for it for ever.
+  // The parent's other threads do not exist here: glibc hands their stacks,
+  // and the records in them, to the child's new threads or unmaps them. Their
+  // counts are folded (as of the fork) and the list keeps this thread alone.
+  // What they had cached stays with them: their entries may have been in
+  // the middle of a change at the fork.
+  BeginWriteLocked();
+  for (ThreadRecord* t = registry; t != nullptr; t = t->next) {
+    if (t == &tls_record) continue;
+    for (uint32_t id = 0; id < kCachedClasses; ++id) {
+      FoldCountsLocked(t->classes, id);
+    }
+  }
+  if (tls_record.linked) {
+    tls_record.prev = nullptr;
+    StoreForReaders(tls_record.next, static_cast<ThreadRecord*>(nullptr));
+    StoreForReaders(registry, &tls_record);
+  } else {
+    StoreForReaders(registry, static_cast<ThreadRecord*>(nullptr));
+  }
+  EndWriteLocked();
+  // Readers on the parent's other threads do not exist here either; had one
+  // been counted, this thread's exit would wait for it for ever.
   registry_readers.store(0, std::memory_order_relaxed);
   registry_mu.unlock();
 }

@@ -268,8 +268,11 @@ ReleaseOutcome ReleaseSlow(const CachedClass& cls, void* p);
 // Returns the calling thread's magazines of class `id` to its depot.
 void FlushThreadClass(uint32_t id);
 
-// Returns all of the calling thread's magazines to their depots. Runs by
-// itself when a thread that used a cache exits.
+// Returns all of the calling thread's magazines to their depots; it caches
+// again on its next call. The same runs by itself, once, when a thread that
+// used a cache exits (a pthread key destructor); from then on the thread
+// caches nothing: whatever it allocates or releases later in its exit (in
+// other keys' destructors, or glibc's own frees) goes to the slab.
 void FlushThread();
 
 // True when this thread's entry for `id` is set up (its fast paths run).
@@ -279,7 +282,9 @@ inline bool EntryReady(uint32_t id) {
 
 // Fork safety: takes (then releases) the lock of the registry of threads,
 // so that a child forked in between finds it free. The child releases it
-// with UnlockRegistryInForkChild, which also forgets the parent's readers.
+// with UnlockRegistryInForkChild, which also forgets the parent's other
+// threads (their counts as of the fork stay counted; what they had cached
+// stays unused) and their readers.
 void LockRegistryForFork();
 void UnlockRegistryAfterFork();
 void UnlockRegistryInForkChild();
