@@ -1,10 +1,13 @@
-// The default composition: what //allocator gives its users and what the C
-// API (c_api/slabkit.h) runs on.
+// The default compositions, fast and hardened, and their process-wide
+// allocators: what //allocator gives its users and what the C API
+// (c_api/slabkit.h) runs on.
 #ifndef SLABKIT_ALLOCATOR_ALLOCATOR_H_
 #define SLABKIT_ALLOCATOR_ALLOCATOR_H_
 
 #include "allocator/class_config.h"
+#include "allocator/flavour.h"
 #include "allocator/policies.h"
+#include "allocator/process.h"
 #include "allocator/slab_allocator.h"
 #include "guard/layout.h"
 #include "mapper/registry.h"
@@ -12,61 +15,36 @@
 
 namespace slabkit {
 
-// The build's default mapper (--//mapper:default), the default layout,
-// per-thread magazines, and per-class counters.
-struct DefaultConfig
-    : Compose<DefaultMapper, CountingStats, MagazineCache, DefaultLayout> {};
+// The flavours: the build's default mapper (--//mapper:default), the
+// default layout, per-thread magazines and counts of slab transfers, with
+// the given mitigations.
+template <Mitigations kM>
+struct FlavourConfig : Compose<DefaultMapper, kM> {};
+
+// The fast flavour, and the hardened one: the same parts, with a guard page
+// after every span, a state byte per object (so that every double free and
+// every release of a slot never handed out is caught on the spot) and
+// sampled guarded allocations (docs/safety.md).
+using DefaultConfig = FlavourConfig<Mitigations::kNone>;
+using HardenedConfig = FlavourConfig<kHardenedMitigations>;
 
 using Allocator = SlabAllocator<DefaultConfig>;
-
-// The hardened flavour: the same parts, plus a guard page after every span
-// and a state byte per object, so that every double free and every release
-// of a slot never handed out is caught on the spot (docs/safety.md).
-struct HardenedConfig
-    : Compose<DefaultMapper, CountingStats, HardenedMagazineCache,
-              guard::WithObjectStates<guard::SpanGuards>> {};
-
 using HardenedAllocator = SlabAllocator<HardenedConfig>;
 
-// The process-wide allocator over DefaultMapperInstance(). Built on first
-// use, never destroyed (objects may be released during exit).
-Allocator& DefaultAllocator();
+// The process-wide allocator of a flavour, over DefaultMapperInstance():
+// what the C API of that flavour runs on. Built on first use, never
+// destroyed (objects may be released during exit). Defined for kNone and
+// kHardenedMitigations.
+template <Mitigations kM>
+SlabAllocator<FlavourConfig<kM>>& ProcessAllocatorOf();
 
-// The process-wide hardened allocator (its classes are its own).
-HardenedAllocator& DefaultHardenedAllocator();
-
-// A process-wide allocator as SLABKIT_OPTIONS sees it (docs/options.md):
-// what writes its stats report at exit (stats=1) and, for allocators that
-// sample, its heap profile (profile=1, profile_signal=N). DefaultAllocator()
-// and DefaultHardenedAllocator() add themselves; c_api/malloc adds the
-// malloc allocator. Reports are written in the order allocators were added.
-struct ProcessAllocator {
-  void (*report)(int fd, ReportFormat format);
-  void (*heap_profile)(int fd);
-  // It samples allocations: its profile is the one written (the last added
-  // that samples, else the first added).
-  bool samples;
-  // Take and release every lock of the allocator (SlabAllocator::
-  // LockForFork), around fork().
-  void (*lock_for_fork)();
-  void (*unlock_after_fork)();
-};
-
-// Reads SLABKIT_OPTIONS (once per process) and adds `a`. Must not be called
-// with an allocator lock held: it may call atexit(), which may allocate. At
-// most 8 allocators; later ones are ignored.
-//
-// Fork safety: one pthread_atfork handler, registered with the first
-// allocator, locks every added allocator in the order they were added, then
-// the thread-cache registry, then the mapper registry and each registered
-// mapper's own lock (LockMappersForFork), and unlocks them all in the parent
-// and the child, so a child may allocate whatever the parent's other threads
-// were doing.
-void AddProcessAllocator(const ProcessAllocator& a);
-
-// Returns the calling thread's cached objects, of every class, to their
-// depots (a thread does this by itself when it exits).
-inline void FlushThreadCache() { magazine::FlushThread(); }
+// The fast flavour's, and the hardened flavour's (its classes are its own).
+inline Allocator& DefaultAllocator() {
+  return ProcessAllocatorOf<Mitigations::kNone>();
+}
+inline HardenedAllocator& DefaultHardenedAllocator() {
+  return ProcessAllocatorOf<kHardenedMitigations>();
+}
 
 }  // namespace slabkit
 

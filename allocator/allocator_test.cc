@@ -21,15 +21,15 @@ namespace {
 using FaultMapper = FaultInjectingMapper<MmapMapper>;
 
 // The compositions every test runs over, unless it says otherwise.
-template <typename C, typename L = DefaultLayout>
+template <Mitigations kM, template <typename> class C>
 struct Flavour {
-  using Cache = C;
-  using Layout = L;
+  static constexpr Mitigations kMitigations = kM;
+  template <typename Config>
+  using Cache = C<Config>;
 };
-using Direct = Flavour<DirectCache>;       // no cache
-using Magazines = Flavour<MagazineCache>;  // the fast flavour
-using Hardened =
-    Flavour<HardenedMagazineCache, guard::WithObjectStates<guard::SpanGuards>>;
+using Direct = Flavour<Mitigations::kNone, DirectCache>;       // no cache
+using Magazines = Flavour<Mitigations::kNone, MagazineCache>;  // the fast one
+using Hardened = Flavour<kHardenedMitigations, MagazineCache>;
 
 template <typename F>
 class AllocatorTest : public testing::Test {
@@ -43,8 +43,8 @@ class AllocatorTest : public testing::Test {
   }
 
   using TestAllocator =
-      SlabAllocator<Compose<FaultMapper, CountingStats, typename F::Cache,
-                            typename F::Layout>>;
+      SlabAllocator<Compose<FaultMapper, F::kMitigations, SlabTransferCounts,
+                            F::template Cache>>;
 
   ClassId Register(absl::string_view name, size_t size, size_t alignment = 0,
                    bool zero_init = false, absl::string_view mapper = {}) {
@@ -316,7 +316,9 @@ TEST(FixedRegionAllocatorTest, AllocatorOverACallerBuffer) {
   // the buffer must too: it is never freed.
   static char* const buffer = new char[kBytes];
   FixedRegionMapper mapper(buffer, kBytes);
-  SlabAllocator<Compose<FixedRegionMapper, NoStats>> allocator(&mapper);
+  SlabAllocator<
+      Compose<FixedRegionMapper, Mitigations::kNone, NoSlabTransferCounts>>
+      allocator(&mapper);
   absl::StatusOr<ClassId> cls = allocator.Register({"embedded", 64});
   ASSERT_TRUE(cls.ok());
   std::vector<void*> objects;
@@ -329,7 +331,7 @@ TEST(FixedRegionAllocatorTest, AllocatorOverACallerBuffer) {
   allocator.Release(*cls, objects[10]);
   EXPECT_EQ(allocator.Allocate(*cls), objects[10]);
   EXPECT_EQ(allocator.GetStats(*cls)->from_slab, 0u)
-      << "NoStats counts no slab transfers";
+      << "NoSlabTransferCounts counts no slab transfers";
 }
 
 // Misuse: every kind is reported with its words, the address and the class.
@@ -428,6 +430,77 @@ TYPED_TEST(AllocatorDeathTest, UnknownClass) {
                "unknown class: .*id 0");
   EXPECT_DEATH(this->allocator_->Release(ClassId{4000}, p),
                "unknown class: .*id 4000");
+}
+
+// A handle belongs to the allocator that registered it. Both directions,
+// between two allocators of each flavour's Config (which share this
+// thread's cache entries) and between the flavours: a foreign handle is an
+// unknown class, however warm this thread's entry for it is.
+template <typename F>
+class HandleOwnershipTest : public AllocatorDeathTest<F> {};
+TYPED_TEST_SUITE(HandleOwnershipTest, Flavours);
+
+TYPED_TEST(HandleOwnershipTest, AnotherAllocatorsHandleIsAnUnknownClass) {
+  using A = typename TestFixture::TestAllocator;
+  A& mine = *this->allocator_;
+  A& theirs = *new A(&this->mapper_);  // never destroyed: its objects live
+  const ClassId m = this->Register("mine", 48);
+  absl::StatusOr<ClassId> t = theirs.Register({"theirs", 48});
+  ASSERT_TRUE(t.ok());
+  // Both entries warm on this thread, objects cached in each.
+  void* pm = mine.Allocate(m);
+  void* pt = theirs.Allocate(*t);
+  ASSERT_NE(pm, nullptr);
+  ASSERT_NE(pt, nullptr);
+  mine.Release(m, mine.Allocate(m));
+  theirs.Release(*t, theirs.Allocate(*t));
+
+  errno = 0;
+  EXPECT_EQ(mine.Allocate(*t), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(theirs.Allocate(m), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_DEATH(mine.Release(*t, pt),
+               "release to an unknown class: address 0x[0-9a-f]+");
+  EXPECT_DEATH(theirs.Release(m, pm),
+               "release to an unknown class: address 0x[0-9a-f]+");
+  // Nothing changed for the owners.
+  EXPECT_EQ(this->Stats(m).live, 1u);
+  EXPECT_EQ(theirs.GetStats(*t)->live, 1u);
+  mine.Release(m, pm);
+  theirs.Release(*t, pt);
+}
+
+TYPED_TEST(HandleOwnershipTest, TheOtherFlavoursHandleIsAnUnknownClass) {
+  using A = typename TestFixture::TestAllocator;
+  // An allocator of the other flavour: other mitigations, so another
+  // Config, another table and another layout (the hardened one keeps a
+  // state byte per object, which a fast-flavour chunk has no room for).
+  constexpr Mitigations kOther = A::kMitigations == Mitigations::kNone
+                                     ? kHardenedMitigations
+                                     : Mitigations::kNone;
+  using Other = SlabAllocator<Compose<FaultMapper, kOther>>;
+  A& mine = *this->allocator_;
+  Other& theirs = *new Other(&this->mapper_);
+  const ClassId m = this->Register("mine", 64);
+  absl::StatusOr<ClassId> t = theirs.Register({"theirs", 64});
+  ASSERT_TRUE(t.ok());
+  void* pm = mine.Allocate(m);
+  void* pt = theirs.Allocate(*t);
+  mine.Release(m, mine.Allocate(m));
+  theirs.Release(*t, theirs.Allocate(*t));
+
+  errno = 0;
+  EXPECT_EQ(mine.Allocate(*t), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(theirs.Allocate(m), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_DEATH(mine.Release(*t, pt), "release to an unknown class");
+  EXPECT_DEATH(theirs.Release(m, pm), "release to an unknown class");
+  mine.Release(m, pm);
+  theirs.Release(*t, pt);
 }
 
 TEST(DefaultAllocatorTest, IsOneProcessWideInstance) {

@@ -22,14 +22,14 @@ namespace {
 
 using FaultMapper = FaultInjectingMapper<MmapMapper>;
 
-template <typename Cache, typename Layout = DefaultLayout>
+template <Mitigations kM, template <typename> class Cache>
 struct Flavour {
   using Allocator =
-      SlabAllocator<Compose<FaultMapper, CountingStats, Cache, Layout>>;
+      SlabAllocator<Compose<FaultMapper, kM, SlabTransferCounts, Cache>>;
 };
-using Flavours = testing::Types<
-    Flavour<DirectCache>, Flavour<MagazineCache>,
-    Flavour<HardenedMagazineCache, guard::WithObjectStates<guard::SpanGuards>>>;
+using Flavours = testing::Types<Flavour<Mitigations::kNone, DirectCache>,
+                                Flavour<Mitigations::kNone, MagazineCache>,
+                                Flavour<kHardenedMitigations, MagazineCache>>;
 
 template <typename F>
 class FaultInjectionTest : public testing::Test {

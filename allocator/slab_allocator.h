@@ -1,16 +1,8 @@
 // SlabAllocator<Config>: classes of fixed-size, type-stable objects, composed
-// from a mapper, a layout, a cache and a stats policy.
-//
-// A Config is a struct with four member types:
-//   Mapper  a mapper (mapper/mapper.h): the default memory source for
-//           classes that name none, and the source of the allocator's own
-//           metadata;
-//   Layout  chunk layout parameters (policies.h);
-//   Cache   what sits in front of each class's locked slab
-//           (magazine/magazine_cache.h);
-//   Stats   what is counted per class (policies.h).
-// `using Allocator = SlabAllocator<DefaultConfig>` (allocator.h) is the
-// composition the C API uses.
+// from a mapper, a set of mitigations, and cache, stats and layout policies
+// (the Config; allocator/policies.h says what it holds). `using Allocator =
+// SlabAllocator<DefaultConfig>` (allocator.h) is the composition the C API
+// uses.
 //
 // Guarantees:
 // - Type stability: an address handed out for a class is only ever handed
@@ -20,6 +12,8 @@
 // - Misuse on release is detected and reported (guard/report.h), never
 //   absorbed: wrong class, unmanaged or interior addresses, double frees and
 //   slots never handed out.
+// - A handle belongs to the allocator that registered it: another allocator
+//   reports or refuses it as an unknown class.
 // - Thread-safe: any thread may allocate or release any class.
 #ifndef SLABKIT_ALLOCATOR_SLAB_ALLOCATOR_H_
 #define SLABKIT_ALLOCATOR_SLAB_ALLOCATOR_H_
@@ -37,12 +31,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "allocator/class_config.h"
-#include "allocator/policies.h"
+#include "guard/layout.h"
 #include "guard/report.h"
 #include "guard/sampled.h"
-#include "magazine/magazine_cache.h"
 #include "mapper/mapper.h"
 #include "mapper/registry.h"
+#include "policy/cache.h"
+#include "policy/mitigations.h"
+#include "policy/stats.h"
 #include "slab/chunk.h"
 #include "slab/metadata_arena.h"
 #include "slab/page_map.h"
@@ -56,19 +52,23 @@ template <typename Config>
 class SlabAllocator {
  public:
   using Mapper = typename Config::Mapper;
-  using Cache = typename Config::Cache;
+  using Cache = typename Config::template Cache<Config>;
   using Stats = typename Config::Stats;
   static_assert(IsMapper<Mapper>::value,
                 "Config::Mapper does not satisfy mapper/mapper.h");
-  static constexpr slab::LayoutParams kLayout = Config::Layout::kParams;
-  // The hardened flavour: every object's state is kept, so every double
-  // free and every release of a slot never handed out is caught.
-  static constexpr bool kStates = kLayout.object_states;
-  static_assert(!Cache::kTracksStates || kStates,
-                "a cache that keeps object states needs a Layout with them");
-  static_assert(!kStates || Cache::kTracksStates ||
-                    std::is_same_v<Cache, DirectCache>,
-                "a Layout with object states needs a cache that keeps them");
+  static_assert(CheckCache<Cache>());
+  static_assert(CheckStats<Stats>());
+  static_assert(guard::CheckLayout<typename Config::Layout>());
+
+  static constexpr Mitigations kMitigations = Config::kMitigations;
+  // Every object's state is kept, so every double free and every release of
+  // a slot never handed out is caught.
+  static constexpr bool kStates = Has(kMitigations, Mitigations::kObjectStates);
+  // A sample of allocations is served from guarded slots.
+  static constexpr bool kSamples =
+      Has(kMitigations, Mitigations::kGuardedSamples);
+  static constexpr slab::LayoutParams kLayout =
+      guard::LayoutWith(Config::Layout::kParams, kMitigations);
 
   // `mapper` must outlive the allocator and every object it hands out.
   explicit SlabAllocator(Mapper* mapper)
@@ -87,6 +87,7 @@ class SlabAllocator {
   // ENOMEM when memory cannot be had (a later call may succeed) or EINVAL
   // when `cls` is not a class of this allocator.
   void* Allocate(ClassId cls) {
+    if (ABSL_PREDICT_FALSE(Foreign(cls))) return AllocateSlow(cls);
     return Cache::Allocate(cls.value,
                            [this, cls] { return AllocateSlow(cls); });
   }
@@ -94,6 +95,7 @@ class SlabAllocator {
   // Returns `ptr` (an object of `cls` from Allocate) to its class; nullptr is
   // a no-op. Misuse is reported and aborts (see guard/report.h).
   void Release(ClassId cls, void* ptr) {
+    if (ABSL_PREDICT_FALSE(Foreign(cls))) return ReleaseSlow(cls, ptr);
     Cache::Release(cls.value, ptr,
                    [this, cls, ptr] { return ReleaseSlow(cls, ptr); });
   }
@@ -177,12 +179,9 @@ class SlabAllocator {
           size(config.size),
           mapper(mapper_in),
           geometry(geometry_in),
-          cache(
-              CacheSetup{id_in, &geometry, config.zero_init,
-                         magazine::ResolveDepotOptions(
-                             {config.magazine_capacity, config.depot_magazines},
-                             geometry_in.object_size),
-                         arena, magazine::SlabCallbacks{&Fill, &Spill, this}}),
+          cache(CacheSetup{id_in, &geometry, config.zero_init,
+                           config.magazine_capacity, config.depot_magazines,
+                           arena, SlabCallbacks{&Fill, &Spill, this}}),
           slab(id_in, name, &geometry, mapper_in, config.object_hooks),
           caches_objects(config.object_hooks.construct != nullptr) {
       memcpy(name, config.name.data(), config.name.size());
@@ -235,12 +234,22 @@ class SlabAllocator {
   }
 
   // The call counts of `c`: its direct ones and its cache's, which
-  // read_cached(magazine::CachedCounts*) reads (false: could not). Every
+  // read_cached(CachedCounts*) reads (false: could not). Every
   // release count is read before any allocation count, so that `live` never
   // reads below the objects that stayed live throughout the read.
   template <typename ReadCached>
   static bool CallCounts(const ClassState& c, ReadCached&& read_cached,
                          ClassCounters* out);
+
+  // A handle the cache could serve that is not this allocator's: another
+  // allocator of the same Config shares this thread's cache entries, so its
+  // handles are sent to the slow path, which refuses them. One load and
+  // compare; the C API and malloc, whose process-wide allocators are alone
+  // in their Configs' tables, call the cache directly.
+  bool Foreign(ClassId cls) const {
+    return cls.value < Cache::kCachedIds &&
+           classes_[cls.value].load(std::memory_order_relaxed) == nullptr;
+  }
 
   ClassState* Find(ClassId cls) const {
     if (ABSL_PREDICT_FALSE(cls.value >= slab::kMaxClasses)) return nullptr;
@@ -275,10 +284,10 @@ absl::StatusOr<ClassId> SlabAllocator<Config>::Register(
         absl::StrCat("class \"", config.name,
                      "\": object caching and zero_init exclude each other"));
   }
-  if (config.magazine_capacity > magazine::kMaxMagazineCapacity) {
+  if (config.magazine_capacity > kMaxMagazineCapacity) {
     return absl::InvalidArgumentError(absl::StrCat(
         "class \"", config.name, "\": magazine capacity ",
-        config.magazine_capacity, " exceeds ", magazine::kMaxMagazineCapacity));
+        config.magazine_capacity, " exceeds ", kMaxMagazineCapacity));
   }
   absl::StatusOr<slab::ClassGeometry> geometry = slab::ComputeGeometry(
       config.size, config.alignment, mapper.page_size(), kLayout);
@@ -310,7 +319,7 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
     return nullptr;
   }
   c->cache_misses.fetch_add(1, std::memory_order_relaxed);
-  if constexpr (kStates) {
+  if constexpr (kSamples) {
     // An allocation the fast path did not see (its entry not set up yet)
     // counts towards sampling here.
     if (!Cache::FastPathRan(c->cache)) {
@@ -323,7 +332,7 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
       }
     }
   }
-  const magazine::AllocateResult cached = Cache::AllocateSlow(c->cache);
+  const AllocateResult cached = Cache::AllocateSlow(c->cache);
   if (cached.cached) {
     if (cached.object == nullptr) errno = ENOMEM;
     return cached.object;
@@ -333,13 +342,13 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
   {
     std::lock_guard<std::mutex> lock(c->mu);
     p = c->slab.Allocate(&recycled);
-    if (p != nullptr) c->stats.OnAllocate();
+    if (p != nullptr) c->stats.OnTakenFromSlab();
   }
   if (ABSL_PREDICT_FALSE(p == nullptr)) {
     errno = ENOMEM;
     return nullptr;
   }
-  if constexpr (kStates) SetState(p, magazine::kObjectHeld);
+  if constexpr (kStates) SetState(p, slab::kObjectHeld);
   c->direct_allocations.fetch_add(1, std::memory_order_relaxed);
   // Fresh memory is already zero; only recycled objects need clearing.
   if (c->zero_init && recycled) memset(p, 0, c->geometry.object_size);
@@ -390,19 +399,19 @@ void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
   if constexpr (kStates) {
     const uint8_t was =
         __atomic_exchange_n(&loc.chunk->states(loc.span)[loc.index],
-                            magazine::kObjectReleased, __ATOMIC_RELAXED);
-    if (was != magazine::kObjectHeld) {
-      ReportMisuse(was == magazine::kObjectReleased ? Misuse::kDoubleFree
-                                                    : Misuse::kNeverAllocated,
+                            slab::kObjectReleased, __ATOMIC_RELAXED);
+    if (was != slab::kObjectHeld) {
+      ReportMisuse(was == slab::kObjectReleased ? Misuse::kDoubleFree
+                                                : Misuse::kNeverAllocated,
                    ptr, c->name, c->id);
     }
   }
   switch (Cache::ReleaseSlow(c->cache, ptr)) {
-    case magazine::ReleaseOutcome::kCached:
+    case ReleaseOutcome::kCached:
       return;
-    case magazine::ReleaseOutcome::kDoubleFree:
+    case ReleaseOutcome::kDoubleFree:
       ReportMisuse(Misuse::kDoubleFree, ptr, c->name, c->id);
-    case magazine::ReleaseOutcome::kNotCached:
+    case ReleaseOutcome::kNotCached:
       break;
   }
   c->direct_releases.fetch_add(1, std::memory_order_relaxed);
@@ -416,7 +425,7 @@ void SlabAllocator<Config>::ReleaseToSlabLocked(ClassState* c,
                                                 void* ptr) {
   switch (c->slab.Release(loc)) {
     case slab::SlabClass::ReleaseResult::kOk:
-      c->stats.OnRelease();
+      c->stats.OnReturnedToSlab();
       return;
     case slab::SlabClass::ReleaseResult::kDoubleFree:
       ReportMisuse(Misuse::kDoubleFree, ptr, c->name, c->id);
@@ -504,7 +513,7 @@ size_t SlabAllocator<Config>::Fill(void* context, void** out, size_t n) {
     void* p = c->slab.Allocate(&recycled);
     if (p == nullptr) break;
     out[got++] = p;
-    c->stats.OnAllocate();
+    c->stats.OnTakenFromSlab();
   }
   return got;
 }
@@ -542,7 +551,7 @@ bool SlabAllocator<Config>::CallCounts(const ClassState& c,
                                        ClassCounters* out) {
   const uint64_t direct_releases =
       c.direct_releases.load(std::memory_order_acquire);
-  magazine::CachedCounts cached;  // releases, then allocations
+  CachedCounts cached;  // releases, then allocations
   if (!read_cached(&cached)) return false;
   out->allocations =
       cached.allocations + c.direct_allocations.load(std::memory_order_acquire);
@@ -561,7 +570,7 @@ typename SlabAllocator<Config>::CounterRead SlabAllocator<Config>::ReadCounters(
   ClassCounters counts;
   if (!CallCounts(
           *c,
-          [c](magazine::CachedCounts* cached) {
+          [c](CachedCounts* cached) {
             return Cache::TryCounts(c->cache, cached);
           },
           &counts)) {
@@ -591,7 +600,7 @@ absl::StatusOr<ClassStats> SlabAllocator<Config>::GetStats(ClassId cls) const {
   ClassCounters counts;
   CallCounts(
       *c,
-      [c](magazine::CachedCounts* cached) {
+      [c](CachedCounts* cached) {
         *cached = Cache::Counts(c->cache);
         return true;
       },
@@ -605,9 +614,9 @@ absl::StatusOr<ClassStats> SlabAllocator<Config>::GetStats(ClassId cls) const {
       s.allocations > s.cache_misses ? s.allocations - s.cache_misses : 0;
   s.misuse_events = MisuseEvents(c->id);
   std::lock_guard<std::mutex> lock(c->mu);
-  s.from_slab = c->stats.allocations();
-  s.to_slab = c->stats.releases();
-  s.peak_out_of_slab = c->stats.peak_live();
+  s.from_slab = c->stats.from_slab();
+  s.to_slab = c->stats.to_slab();
+  s.peak_out_of_slab = c->stats.peak_out_of_slab();
   const slab::SlabClass::Counters& counters = c->slab.counters();
   s.chunks = counters.chunks;
   s.spans = counters.spans;

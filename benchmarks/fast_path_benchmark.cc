@@ -43,7 +43,8 @@ enum Which { kSlabkit, kGlibc, kMimalloc, kSlabkitHardened, kSlabkitUncounted };
 
 // The default composition with counting compiled out of the fast paths.
 using Uncounted = slabkit::SlabAllocator<slabkit::Compose<
-    slabkit::DefaultMapper, slabkit::NoStats, slabkit::UncountedMagazineCache>>;
+    slabkit::DefaultMapper, slabkit::Mitigations::kNone,
+    slabkit::NoSlabTransferCounts, slabkit::FastPathUncountedMagazineCache>>;
 Uncounted& UncountedAllocator() {
   static Uncounted* const allocator =
       new Uncounted(&slabkit::DefaultMapperInstance());

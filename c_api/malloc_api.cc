@@ -16,7 +16,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
-#include "allocator/allocator.h"
+#include "allocator/process.h"
 #include "c_api/slabkit_malloc.h"
 #include "malloc/malloc.h"
 
@@ -183,7 +183,7 @@ SLABKIT_EXPORT void malloc_stats(void) noexcept {
 }
 
 SLABKIT_EXPORT const char* slabkit_malloc_flavour(void) {
-  return M::kHardened ? "hardened" : "default";
+  return slabkit::FlavourName(M::kMitigations);
 }
 
 SLABKIT_EXPORT int slabkit_malloc_stats_report(int fd, int format) {

@@ -13,16 +13,13 @@
 namespace {
 
 // One source, two libraries: //c_api:slabkit (the fast flavour) and
-// //c_api:slabkit_hardened (built with SLABKIT_HARDENED).
-#ifdef SLABKIT_HARDENED
-constexpr char kFlavour[] = "hardened";
-using CApiAllocator = slabkit::HardenedAllocator;
-CApiAllocator& CApi() { return slabkit::DefaultHardenedAllocator(); }
-#else
-constexpr char kFlavour[] = "default";
-using CApiAllocator = slabkit::Allocator;
-CApiAllocator& CApi() { return slabkit::DefaultAllocator(); }
-#endif
+// //c_api:slabkit_hardened (built with SLABKIT_HARDENED): allocator/flavour.h
+// says which.
+using CApiAllocator =
+    slabkit::SlabAllocator<slabkit::FlavourConfig<slabkit::kBuildMitigations>>;
+CApiAllocator& CApi() {
+  return slabkit::ProcessAllocatorOf<slabkit::kBuildMitigations>();
+}
 
 int ErrnoFor(const absl::Status& status) {
   switch (status.code()) {
@@ -109,11 +106,9 @@ size_t slabkit_release_idle_memory(void) { return CApi().ReleaseIdleMemory(); }
 void slabkit_flush_thread_cache(void) { slabkit::FlushThreadCache(); }
 
 void slabkit_set_sample_interval(size_t bytes) {
-#ifdef SLABKIT_HARDENED
-  slabkit::guard::SetSampleInterval(bytes);
-#else
-  (void)bytes;
-#endif
+  if constexpr (CApiAllocator::kSamples) {
+    slabkit::guard::SetSampleInterval(bytes);
+  }
 }
 
 int slabkit_class_stats(slabkit_class cls, struct slabkit_class_stats* out) {
@@ -161,10 +156,10 @@ int slabkit_stats_report(int fd, int format) {
   if (format != SLABKIT_REPORT_TEXT && format != SLABKIT_REPORT_JSON) {
     return EINVAL;
   }
-  slabkit::WriteReport(CApi(), kFlavour, fd,
-                       format == SLABKIT_REPORT_JSON
-                           ? slabkit::ReportFormat::kJson
-                           : slabkit::ReportFormat::kText);
+  slabkit::WriteReport(
+      CApi(), slabkit::FlavourName(slabkit::kBuildMitigations), fd,
+      format == SLABKIT_REPORT_JSON ? slabkit::ReportFormat::kJson
+                                    : slabkit::ReportFormat::kText);
   return 0;
 }
 

@@ -1,6 +1,7 @@
 // Guard-page layouts: where guard pages go, as Layout policies an allocator
 // is composed with (Config::Layout). Each provides
-// `static constexpr slab::LayoutParams kParams`.
+// `static constexpr slab::LayoutParams kParams` (CheckLayout below checks);
+// the Config's mitigations may add to it (LayoutWith).
 //
 // Every layout keeps a guard between a chunk's metadata and its data and one
 // at the chunk's end (slab/chunk.h). The others add guards inside the data.
@@ -11,7 +12,9 @@
 #define SLABKIT_GUARD_LAYOUT_H_
 
 #include <cstddef>
+#include <type_traits>
 
+#include "policy/mitigations.h"
 #include "slab/chunk.h"
 
 namespace slabkit {
@@ -45,16 +48,34 @@ struct GuardEvery {
   }();
 };
 
-// `Base` plus one state byte per object, which the hardened flavour's
-// checks need.
-template <typename Base>
-struct WithObjectStates {
-  static constexpr slab::LayoutParams kParams = [] {
-    slab::LayoutParams p = Base::kParams;
-    p.object_states = true;
-    return p;
-  }();
-};
+// The layout an allocator with `mitigations` uses: its Layout policy's,
+// with what the mitigations add (a state byte per object, a guard after
+// every span).
+constexpr slab::LayoutParams LayoutWith(slab::LayoutParams params,
+                                        Mitigations mitigations) {
+  if (Has(mitigations, Mitigations::kObjectStates)) params.object_states = true;
+  if (Has(mitigations, Mitigations::kSpanGuards)) params.span_guards = true;
+  return params;
+}
+
+namespace layout_internal {
+template <typename L, typename = void>
+struct HasParams : std::false_type {};
+template <typename L>
+struct HasParams<L, std::enable_if_t<std::is_same_v<decltype(L::kParams),
+                                                    const slab::LayoutParams>>>
+    : std::true_type {};
+}  // namespace layout_internal
+
+// True when L is a Layout policy; otherwise fails to compile, saying what is
+// missing. Use: static_assert(guard::CheckLayout<L>()).
+template <typename L>
+constexpr bool CheckLayout() {
+  static_assert(layout_internal::HasParams<L>::value,
+                "Layout policy: needs static constexpr slab::LayoutParams "
+                "kParams");
+  return true;
+}
 
 }  // namespace guard
 }  // namespace slabkit

@@ -67,10 +67,24 @@ TEST(GuardLayoutTest, GuardsCostMappingsNotMemory) {
   }
 }
 
+TEST(GuardLayoutTest, MitigationsAddToTheLayout) {
+  constexpr slab::LayoutParams hardened =
+      LayoutWith(ChunkGuards::kParams, kHardenedMitigations);
+  EXPECT_TRUE(hardened.object_states);
+  EXPECT_TRUE(hardened.span_guards);
+  constexpr slab::LayoutParams plain =
+      LayoutWith(ChunkGuards::kParams, Mitigations::kNone);
+  EXPECT_FALSE(plain.object_states);
+  EXPECT_FALSE(plain.span_guards);
+  // A layout's own guards stay.
+  EXPECT_TRUE(LayoutWith(SpanGuards::kParams, Mitigations::kNone).span_guards);
+  static_assert(CheckLayout<GuardEvery<16>>());
+}
+
 TEST(GuardLayoutTest, ObjectStatesAddAByteAPerObjectOfMetadata) {
   const slab::ClassGeometry plain = Geometry(SpanGuards::kParams, 16);
   const slab::ClassGeometry states =
-      Geometry(WithObjectStates<SpanGuards>::kParams, 16);
+      Geometry(LayoutWith(SpanGuards::kParams, Mitigations::kObjectStates), 16);
   EXPECT_EQ(plain.state_offset, 0u);
   EXPECT_GT(states.state_offset, states.bitmap_offset);
   EXPECT_GE(states.meta_bytes,

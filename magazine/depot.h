@@ -10,6 +10,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "magazine/magazine.h"
+#include "policy/cache.h"
 #include "slab/metadata_arena.h"
 
 namespace slabkit {
@@ -24,21 +25,8 @@ struct DepotOptions {
   uint32_t max_full = 0;
 };
 
-inline constexpr uint32_t kMaxMagazineCapacity = 1024;
-
 // Resolves defaults for objects of `object_size` bytes.
 DepotOptions ResolveDepotOptions(DepotOptions options, size_t object_size);
-
-// How the depot reaches its class's slab (set by the allocator; plain
-// function pointers, called on slow paths only).
-struct SlabCallbacks {
-  // Takes up to n objects from the slab into out; returns how many (0 when
-  // memory cannot be had).
-  size_t (*fill)(void* context, void** out, size_t n);
-  // Returns n objects to the slab.
-  void (*spill)(void* context, void* const* objects, size_t n);
-  void* context;
-};
 
 // Thread-safe (a mutex, held only for list operations: the slab is never
 // called with it held).

@@ -17,6 +17,10 @@ namespace slabkit {
 namespace magazine {
 namespace {
 
+// The table these tests' classes use, as a Config type would.
+struct TestTag {};
+using Table = ThreadTable<TestTag>;
+
 // One class: a slab behind a depot, as an allocator would wire them.
 class TestClass {
  public:
@@ -28,15 +32,15 @@ class TestClass {
                SlabCallbacks{&Fill, &Spill, this}),
         cached_{id_, &geometry_, zero_init, false, &depot_} {}
 
-  ~TestClass() { FlushThreadClass(id_); }
+  ~TestClass() { FlushThreadClass(Table::Ref(), id_); }
 
   void* Allocate() {
-    if (void* p = TryAllocate(id_)) return p;
-    return AllocateSlow(cached_).object;
+    if (void* p = TryAllocate<TestTag>(id_)) return p;
+    return AllocateSlow(Table::Ref(), cached_).object;
   }
   void Release(void* p) {
-    if (TryRelease(id_, p)) return;
-    ASSERT_EQ(ReleaseSlow(cached_, p), ReleaseOutcome::kCached);
+    if (TryRelease<TestTag>(id_, p)) return;
+    ASSERT_EQ(ReleaseSlow(Table::Ref(), cached_, p), ReleaseOutcome::kCached);
   }
 
   uint32_t id() const { return id_; }
@@ -82,16 +86,18 @@ class TestClass {
 
 TEST(ThreadCacheTest, FirstUseTakesTheSlowPathThenTheFastPathServes) {
   TestClass cls(32, false, {16, 4});
-  EXPECT_EQ(TryAllocate(cls.id()), nullptr) << "zeroed entry: slow path";
+  EXPECT_EQ(TryAllocate<TestTag>(cls.id()), nullptr)
+      << "zeroed entry: slow path";
   void* first = cls.Allocate();
   ASSERT_NE(first, nullptr);
   EXPECT_EQ(cls.fills(), 1u);
   // The refill brought a whole magazine: 15 more come from the fast path.
-  for (int i = 0; i < 15; ++i) ASSERT_NE(TryAllocate(cls.id()), nullptr) << i;
-  EXPECT_EQ(TryAllocate(cls.id()), nullptr) << "magazine exhausted";
+  for (int i = 0; i < 15; ++i)
+    ASSERT_NE(TryAllocate<TestTag>(cls.id()), nullptr) << i;
+  EXPECT_EQ(TryAllocate<TestTag>(cls.id()), nullptr) << "magazine exhausted";
   // Releasing into the empty magazine compares with its sentinel, not a slot.
-  EXPECT_TRUE(TryRelease(cls.id(), first));
-  EXPECT_EQ(TryAllocate(cls.id()), first);
+  EXPECT_TRUE(TryRelease<TestTag>(cls.id(), first));
+  EXPECT_EQ(TryAllocate<TestTag>(cls.id()), first);
 }
 
 TEST(ThreadCacheTest, ReleaseFastPathAcceptsOnlyObjectStartsOfTheClass) {
@@ -101,20 +107,23 @@ TEST(ThreadCacheTest, ReleaseFastPathAcceptsOnlyObjectStartsOfTheClass) {
   void* q = cls.Allocate();
   void* foreign = other.Allocate();
   int on_stack;
-  EXPECT_FALSE(TryRelease(cls.id(), foreign)) << "another class's object";
-  EXPECT_FALSE(TryRelease(cls.id(), &on_stack)) << "not slabkit's";
-  EXPECT_FALSE(TryRelease(cls.id(), p + 8)) << "interior";
-  EXPECT_FALSE(TryRelease(cls.id(), slab::ChunkOf(p))) << "chunk metadata";
+  EXPECT_FALSE(TryRelease<TestTag>(cls.id(), foreign))
+      << "another class's object";
+  EXPECT_FALSE(TryRelease<TestTag>(cls.id(), &on_stack)) << "not slabkit's";
+  EXPECT_FALSE(TryRelease<TestTag>(cls.id(), p + 8)) << "interior";
+  EXPECT_FALSE(TryRelease<TestTag>(cls.id(), slab::ChunkOf(p)))
+      << "chunk metadata";
   char* tail = slab::ChunkOf(p)->span_data(0) +
                cls.geometry().objects_per_span * cls.geometry().object_size;
   if (tail < slab::ChunkOf(p)->span_data(1)) {
-    EXPECT_FALSE(TryRelease(cls.id(), tail)) << "span tail slack";
+    EXPECT_FALSE(TryRelease<TestTag>(cls.id(), tail)) << "span tail slack";
   }
-  EXPECT_FALSE(TryRelease(kCachedClasses + 1, p)) << "uncached id";
-  EXPECT_TRUE(TryRelease(cls.id(), p));
-  EXPECT_FALSE(TryRelease(cls.id(), p)) << "back-to-back double free";
-  EXPECT_EQ(ReleaseSlow(cls.cached(), p), ReleaseOutcome::kDoubleFree);
-  EXPECT_TRUE(TryRelease(cls.id(), q));
+  EXPECT_FALSE(TryRelease<TestTag>(kCachedClasses + 1, p)) << "uncached id";
+  EXPECT_TRUE(TryRelease<TestTag>(cls.id(), p));
+  EXPECT_FALSE(TryRelease<TestTag>(cls.id(), p)) << "back-to-back double free";
+  EXPECT_EQ(ReleaseSlow(Table::Ref(), cls.cached(), p),
+            ReleaseOutcome::kDoubleFree);
+  EXPECT_TRUE(TryRelease<TestTag>(cls.id(), q));
   other.Release(foreign);
 }
 
@@ -138,7 +147,8 @@ TEST(ThreadCacheTest, MagazinesMoveThroughTheDepotAndNothingIsLost) {
   EXPECT_LE(s.full_magazines, 2u) << "the limit holds";
   EXPECT_GT(s.spilled_objects, 0u) << "so objects went back to the slab";
   // Every object is in this thread's magazines, the depot or the slab.
-  EXPECT_EQ(cls.slab_live(), ThreadCachedObjects(cls.id()) + s.cached_objects);
+  EXPECT_EQ(cls.slab_live(),
+            ThreadCachedObjects(Table::Ref(), cls.id()) + s.cached_objects);
   std::set<void*> again;
   for (int i = 0; i < 100; ++i) again.insert(cls.Allocate());
   EXPECT_EQ(again.size(), 100u) << "no object handed out twice";
@@ -149,7 +159,7 @@ TEST(ThreadCacheTest, ZeroInitClassesGetZerosFromTheFastPath) {
   auto* p = static_cast<unsigned char*>(cls.Allocate());
   memset(p, 0xFF, 40);
   cls.Release(p);
-  auto* q = static_cast<unsigned char*>(TryAllocate(cls.id()));
+  auto* q = static_cast<unsigned char*>(TryAllocate<TestTag>(cls.id()));
   ASSERT_EQ(q, p);
   for (int i = 0; i < 40; ++i) ASSERT_EQ(q[i], 0);
 }
@@ -161,25 +171,41 @@ TEST(ThreadCacheTest, ThreadExitReturnsItsMagazinesToTheDepot) {
     for (int i = 0; i < 40; ++i) objects.push_back(cls.Allocate());
     for (void* p : objects) cls.Release(p);
     // Every object the slab handed out is cached by this thread or the depot.
-    EXPECT_EQ(
-        ThreadCachedObjects(cls.id()) + cls.depot().stats().cached_objects,
-        cls.slab_live());
-    EXPECT_GT(ThreadCachedObjects(cls.id()), 0u);
+    EXPECT_EQ(ThreadCachedObjects(Table::Ref(), cls.id()) +
+                  cls.depot().stats().cached_objects,
+              cls.slab_live());
+    EXPECT_GT(ThreadCachedObjects(Table::Ref(), cls.id()), 0u);
   }).join();
   EXPECT_EQ(cls.depot().stats().cached_objects, cls.slab_live())
       << "everything the thread cached is in the depot now";
-  EXPECT_EQ(ThreadCachedObjects(cls.id()), 0u) << "this thread cached none";
+  EXPECT_EQ(ThreadCachedObjects(Table::Ref(), cls.id()), 0u)
+      << "this thread cached none";
 }
 
 TEST(ThreadCacheTest, FlushReturnsThisThreadsObjects) {
   TestClass cls(32);
   void* p = cls.Allocate();
   cls.Release(p);
-  EXPECT_GT(ThreadCachedObjects(cls.id()), 0u);
+  EXPECT_GT(ThreadCachedObjects(Table::Ref(), cls.id()), 0u);
   FlushThread();
-  EXPECT_EQ(ThreadCachedObjects(cls.id()), 0u);
-  EXPECT_EQ(TryAllocate(cls.id()), nullptr) << "the entry is reset";
+  EXPECT_EQ(ThreadCachedObjects(Table::Ref(), cls.id()), 0u);
+  EXPECT_EQ(TryAllocate<TestTag>(cls.id()), nullptr) << "the entry is reset";
   EXPECT_EQ(cls.Allocate(), p) << "and set up again on next use";
+}
+
+// Two tables (two Config types) never share a thread's entries: a class
+// set up in one is not served from the other, whose entry stays unset.
+TEST(ThreadCacheTest, TablesOfTwoConfigsAreApart) {
+  struct OtherTag {};
+  TestClass cls(32);
+  void* p = cls.Allocate();
+  cls.Release(p);
+  EXPECT_EQ(TryAllocate<OtherTag>(cls.id()), nullptr);
+  EXPECT_FALSE(TryRelease<OtherTag>(cls.id(), p));
+  EXPECT_FALSE(EntryReady(ThreadTable<OtherTag>::Ref(), cls.id()));
+  EXPECT_TRUE(EntryReady(Table::Ref(), cls.id()));
+  EXPECT_EQ(TryAllocate<TestTag>(cls.id()), p);
+  cls.Release(p);
 }
 
 }  // namespace

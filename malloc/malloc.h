@@ -30,7 +30,9 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
-#include "allocator/allocator.h"
+#include "allocator/flavour.h"
+#include "allocator/policies.h"
+#include "allocator/process.h"
 #include "allocator/slab_allocator.h"
 #include "guard/report.h"
 #include "guard/sampled.h"
@@ -76,15 +78,25 @@ struct MallocMapper<Config, std::void_t<decltype(Config::MapperInstance())>> {
   static typename Config::Mapper& Get() { return Config::MapperInstance(); }
 };
 
+// The Config of the malloc drop-in of a flavour: the build's default mapper
+// and the flavour's mitigations, in a Config of its own so that malloc's
+// per-thread cache entries are its alone.
+template <Mitigations kM>
+struct MallocConfig : Compose<DefaultMapper, kM> {};
+
 template <typename Config>
 class Malloc {
  public:
   using Allocator = SlabAllocator<Config>;
-  using Cache = typename Config::Cache;
-  static constexpr bool kHardened = Allocator::kStates;
+  using Cache = typename Allocator::Cache;
+  static constexpr Mitigations kMitigations = Config::kMitigations;
+  // Freed large blocks are quarantined rather than kept for reuse.
+  static constexpr bool kQuarantine =
+      Has(kMitigations, Mitigations::kLargeQuarantine);
   // The report's name for this allocator, and the class name of its large
   // blocks in diagnostics.
-  static constexpr const char* kName = kHardened ? "malloc_hardened" : "malloc";
+  static constexpr const char* kName =
+      kMitigations == Mitigations::kNone ? "malloc" : "malloc_hardened";
   static constexpr const char* kLargeName = "malloc_large";
 
   // malloc(n): n bytes aligned to 16 (8 for n <= 8), or nullptr with ENOMEM.
@@ -264,8 +276,8 @@ class Malloc {
   struct State {
     explicit State(typename Config::Mapper* mapper)
         : allocator(mapper),
-          large(MapperRef(mapper), kHardened ? 0 : kLargeCacheBytes,
-                /*quarantine=*/kHardened) {}
+          large(MapperRef(mapper), kQuarantine ? 0 : kLargeCacheBytes,
+                /*quarantine=*/kQuarantine) {}
     Allocator allocator;
     LargeAllocator large;
   };
@@ -419,17 +431,17 @@ bool Malloc<Config>::Build() {
     config.size = kClassSizes[c];
     // Depots hold about 1 MiB of full magazines per class, so large classes
     // do not sit on tens of MiB.
-    const magazine::DepotOptions resolved =
-        magazine::ResolveDepotOptions({}, config.size);
     const size_t magazine_bytes =
-        size_t{resolved.magazine_capacity} * config.size;
-    config.depot_magazines = static_cast<uint32_t>(
-        std::clamp<size_t>((size_t{1} << 20) / magazine_bytes, 2, 16));
+        size_t{Cache::MagazineCapacity(config.size)} * config.size;
+    if (magazine_bytes != 0) {
+      config.depot_magazines = static_cast<uint32_t>(
+          std::clamp<size_t>((size_t{1} << 20) / magazine_bytes, 2, 16));
+    }
     absl::StatusOr<ClassId> id = state().allocator.Register(config);
     if (!id.ok()) return false;
     ids_[c] = id->value;
     index_of_[id->value] = static_cast<uint8_t>(c + 1);
-    if (id->value < magazine::kCachedClasses) fast_free_[id->value] = 1;
+    if (id->value < Cache::kCachedIds) fast_free_[id->value] = 1;
   }
   for (size_t i = 0; i < kLookupEntries; ++i) {
     class_id_[i] = static_cast<uint16_t>(ids_[kLookup[i]]);
@@ -440,8 +452,8 @@ bool Malloc<Config>::Build() {
 template <typename Config>
 void Malloc<Config>::AddProcessHooks() {
   if (hooks_added_.exchange(true, std::memory_order_acq_rel)) return;
-  AddProcessAllocator({&WriteStatsReport, &WriteHeapProfile, kHardened,
-                       &ForkPrepare, &ForkParentOrChild});
+  AddProcessAllocator({&WriteStatsReport, &WriteHeapProfile,
+                       Allocator::kSamples, &ForkPrepare, &ForkParentOrChild});
 }
 
 template <typename Config>
@@ -521,13 +533,13 @@ typename Malloc<Config>::Block Malloc<Config>::Validate(const void* p) {
       ClassName(index, name);
       ReportMisuse(Misuse::kInterior, p, name, id);
     }
-    if constexpr (kHardened) {
+    if constexpr (Allocator::kStates) {
       const uint8_t s = __atomic_load_n(&loc.chunk->states(loc.span)[loc.index],
                                         __ATOMIC_RELAXED);
-      if (ABSL_PREDICT_FALSE(s != magazine::kObjectHeld)) {
+      if (ABSL_PREDICT_FALSE(s != slab::kObjectHeld)) {
         ClassName(index, name);
-        ReportMisuse(s == magazine::kObjectReleased ? Misuse::kReleasedObject
-                                                    : Misuse::kNeverAllocated,
+        ReportMisuse(s == slab::kObjectReleased ? Misuse::kReleasedObject
+                                                : Misuse::kNeverAllocated,
                      p, name, id);
       }
     }
@@ -535,14 +547,10 @@ typename Malloc<Config>::Block Malloc<Config>::Validate(const void* p) {
   return {kClassSizes[index], index, loc.guarded};
 }
 
-// The flavour a target selects by defining SLABKIT_HARDENED (or not): what
-// the exported malloc libraries and the fuzzer that drives their entry
+// The malloc of the flavour a target is built as (allocator/flavour.h):
+// what the exported malloc libraries and the fuzzer that drives their entry
 // points are built on.
-#ifdef SLABKIT_HARDENED
-using BuildMalloc = Malloc<HardenedConfig>;
-#else
-using BuildMalloc = Malloc<DefaultConfig>;
-#endif
+using BuildMalloc = Malloc<MallocConfig<kBuildMitigations>>;
 
 }  // namespace dropin
 }  // namespace slabkit

@@ -44,13 +44,8 @@ FaultMapper& Faulty() {
 }
 
 // The two flavours' compositions over the fault-injecting mapper.
-struct FaultConfig
-    : Compose<FaultMapper, CountingStats, MagazineCache, DefaultLayout> {
-  static FaultMapper& MapperInstance() { return Faulty(); }
-};
-struct HardenedFaultConfig
-    : Compose<FaultMapper, CountingStats, HardenedMagazineCache,
-              guard::WithObjectStates<guard::SpanGuards>> {
+template <Mitigations kM>
+struct FaultConfig : Compose<FaultMapper, kM> {
   static FaultMapper& MapperInstance() { return Faulty(); }
 };
 
@@ -244,7 +239,7 @@ class Scenario {
 // guarded slots are made, released and their pages decommitted.
 template <typename M>
 [[noreturn]] void RunChild(Outcome* out, MapperOp op, uint64_t nth) {
-  if (M::kHardened) guard::SetSampleInterval(64 << 10);
+  if (M::Allocator::kSamples) guard::SetSampleInterval(64 << 10);
   if (nth > 0) Faulty().FailNth(op, nth);
   Scenario<M> scenario(out);
   scenario.Run();
@@ -276,8 +271,8 @@ bool RunInChild(Outcome* out, MapperOp op, uint64_t nth) {
 
 template <typename M>
 class MallocFaultTest : public ::testing::Test {};
-using Flavours =
-    ::testing::Types<Malloc<FaultConfig>, Malloc<HardenedFaultConfig>>;
+using Flavours = ::testing::Types<Malloc<FaultConfig<Mitigations::kNone>>,
+                                  Malloc<FaultConfig<kHardenedMitigations>>>;
 TYPED_TEST_SUITE(MallocFaultTest, Flavours);
 
 TYPED_TEST(MallocFaultTest, EveryMapperCallFailedOnce) {
@@ -382,7 +377,8 @@ template <typename M>
 template <typename M>
 class MallocLimitTest : public ::testing::Test {};
 using RealFlavours =
-    ::testing::Types<Malloc<DefaultConfig>, Malloc<HardenedConfig>>;
+    ::testing::Types<Malloc<MallocConfig<Mitigations::kNone>>,
+                     Malloc<MallocConfig<kHardenedMitigations>>>;
 TYPED_TEST_SUITE(MallocLimitTest, RealFlavours);
 
 TYPED_TEST(MallocLimitTest, AddressSpaceExhaustionIsEnomem) {

@@ -15,7 +15,7 @@
 #include <cstring>
 #include <vector>
 
-#include "allocator/allocator.h"
+#include "allocator/process.h"
 #include "malloc/malloc.h"
 
 namespace {

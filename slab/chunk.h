@@ -3,10 +3,13 @@
 // span and object, in O(1) and without locks.
 //
 //   chunk base (kChunkSize-aligned)
-//   | ChunkHeader | SpanMeta x num_spans | bitmaps |  metadata (committed)
-//   | guard pages                                    |  never accessible
-//   | span 0 | span 1 | ... | span num_spans-1       |  committed as opened
-//   | unused tail | guard pages                      |  never accessible
+//   | ChunkHeader | SpanMeta x num_spans | bitmaps | states | metadata,
+//   |                                                          | committed
+//   | guard pages                                    | never accessible
+//   | span 0 | span 1 | ... | span num_spans-1       | committed as opened
+//   | unused tail | guard pages                      | never accessible
+//
+// (states: one byte per object, in layouts with object_states.)
 //
 // A span is 2^span_shift bytes of address space holding objects_per_span
 // objects back to back; only the pages that hold objects are committed. No
@@ -79,6 +82,32 @@ struct ClassGeometry {
   size_t span_bytes() const { return size_t{1} << span_shift; }
 };
 
+// An offset within a span (below 2^32) divided by the object size with the
+// class's divisor_magic: the whole product's high half is the index of the
+// object the offset falls in, and its low half is below divisor_magic
+// exactly when the offset is an object's start.
+inline unsigned __int128 OffsetProduct(uint64_t in_span,
+                                       uint64_t divisor_magic) {
+  return static_cast<unsigned __int128>(in_span) * divisor_magic;
+}
+inline uint64_t ObjectIndex(unsigned __int128 product) {
+  return static_cast<uint64_t>(product >> 64);
+}
+inline bool IsObjectStart(unsigned __int128 product, uint64_t divisor_magic) {
+  return static_cast<uint64_t>(product) < divisor_magic;
+}
+// The low half alone (one 64-bit multiply), when the index is not needed.
+inline bool IsObjectStartOffset(uint64_t in_span, uint64_t divisor_magic) {
+  return in_span * divisor_magic < divisor_magic;
+}
+
+// Object states (Mitigations::kObjectStates), one byte per object in the
+// chunk's metadata. Accessed with relaxed atomics: each byte is its own
+// object's, and only its value matters.
+inline constexpr uint8_t kObjectNeverHeld = 0;  // never handed out
+inline constexpr uint8_t kObjectHeld = 1;       // the program holds it
+inline constexpr uint8_t kObjectReleased = 2;   // released since
+
 // The alignment `alignment == 0` stands for, for objects of `size` bytes.
 size_t DefaultAlignment(size_t size);
 
@@ -102,14 +131,13 @@ struct SpanMeta {
 static_assert(sizeof(SpanMeta) == 32);
 
 // At the base of every chunk. Fields other than spans_opened and next never
-// change once the chunk is registered in the page map.
+// change once the chunk is registered in the page map (which has its class
+// id).
 struct ChunkHeader {
-  uint32_t class_id;
-  uint32_t spans_opened;  // spans [0, spans_opened) are committed
+  size_t spans_opened;  // spans [0, spans_opened) are committed
   const ClassGeometry* geometry;
   const char* class_name;
   ChunkHeader* next;  // the class's chunks, newest first
-  uint64_t reserved[4];
 
   char* base() { return reinterpret_cast<char*>(this); }
   SpanMeta* span(size_t i) { return reinterpret_cast<SpanMeta*>(this + 1) + i; }
@@ -129,7 +157,7 @@ struct ChunkHeader {
            i * geometry->objects_per_span;
   }
 };
-static_assert(sizeof(ChunkHeader) == 64);
+static_assert(sizeof(ChunkHeader) == 32);
 
 // The chunk whose metadata or data contains `p` (p must be managed).
 inline ChunkHeader* ChunkOf(const void* p) {
@@ -171,12 +199,11 @@ inline Location Locate(const void* p) {
   const size_t data = offset - g.data_offset;
   loc.span = data >> g.span_shift;
   if (loc.span >= g.num_spans) return loc;  // tail and end guard
-  const uint64_t in_span = data & (g.span_bytes() - 1);
   const unsigned __int128 product =
-      static_cast<unsigned __int128>(in_span) * g.divisor_magic;
-  loc.index = static_cast<size_t>(product >> 64);
-  loc.object_start = static_cast<uint64_t>(product) < g.divisor_magic &&
-                     loc.index < g.objects_per_span;
+      OffsetProduct(data & (g.span_bytes() - 1), g.divisor_magic);
+  loc.index = static_cast<size_t>(ObjectIndex(product));
+  loc.object_start =
+      IsObjectStart(product, g.divisor_magic) && loc.index < g.objects_per_span;
   return loc;
 }
 

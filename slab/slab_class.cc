@@ -244,7 +244,6 @@ absl::StatusOr<ChunkHeader*> SlabClass::NewChunk() {
     }
   }
   auto* chunk = reinterpret_cast<ChunkHeader*>(base);
-  chunk->class_id = class_id_;
   chunk->spans_opened = 0;
   chunk->geometry = geometry_;
   chunk->class_name = class_name_;

@@ -15,14 +15,14 @@ namespace conformance {
 namespace {
 
 template <typename M>
-using Direct = Compose<M, CountingStats, DirectCache>;
+using Direct = Compose<M, Mitigations::kNone, SlabTransferCounts, DirectCache>;
 template <typename M>
-using Magazines = Compose<M, CountingStats, MagazineCache>;
+using Magazines = Compose<M>;
 template <typename M>
-using Hardened = Compose<M, CountingStats, HardenedMagazineCache,
-                         guard::WithObjectStates<guard::SpanGuards>>;
+using Hardened = Compose<M, kHardenedMitigations>;
 template <typename M>
-using Spaced = Compose<M, NoStats, MagazineCache, guard::GuardEvery<16>>;
+using Spaced = Compose<M, Mitigations::kNone, NoSlabTransferCounts,
+                       MagazineCache, guard::GuardEvery<16>>;
 
 using Subjects = ::testing::Types<
     Subject<Direct<MmapMapper>>, Subject<Magazines<MmapMapper>>,
@@ -31,8 +31,8 @@ using Subjects = ::testing::Types<
     Subject<Hardened<ThpMapper>>, Subject<Direct<FileMapper>>,
     Subject<Magazines<FileMapper>>, Subject<Hardened<FileMapper>>,
     Subject<Direct<FixedRegionMapper>>, Subject<Magazines<FixedRegionMapper>>,
-    Subject<Hardened<FixedRegionMapper>>, Subject<DefaultConfig>,
-    Subject<HardenedConfig>>;
+    Subject<Hardened<FixedRegionMapper>>, Subject<Magazines<DefaultMapper>>,
+    Subject<Hardened<DefaultMapper>>>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Shipped, AllocatorConformance, Subjects);
 
 }  // namespace

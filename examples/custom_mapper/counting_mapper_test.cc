@@ -2,6 +2,7 @@
 // build.
 #include "examples/custom_mapper/counting_mapper.h"
 
+#include "allocator/policies.h"
 #include "allocator/slab_allocator.h"
 #include "gtest/gtest.h"
 #include "mapper/registry.h"

@@ -1,4 +1,4 @@
-#include "allocator/allocator.h"
+#include "allocator/process.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -13,7 +13,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "guard/sampled.h"
-#include "magazine/thread_cache.h"
+#include "magazine/thread_registry.h"
+#include "mapper/registry.h"
+#include "stats/heap_profile.h"
 #include "stats/options.h"
 #include "stats/report.h"
 
@@ -92,28 +94,6 @@ void ApplyOptions() {
   (void)applied;
 }
 
-// Placement into static storage: no destructor runs at exit, so objects may
-// be released by code that runs after main returns.
-template <typename A>
-A& ProcessWide() {
-  alignas(A) static unsigned char storage[sizeof(A)];
-  static A* const allocator = [] {
-    ApplyOptions();
-    A* a = new (storage) A(&DefaultMapperInstance());
-    // Only the hardened flavour samples (guard/sampled.h).
-    AddProcessAllocator(
-        {[](int fd, ReportFormat format) {
-           WriteReport(*reinterpret_cast<A*>(storage),
-                       A::kStates ? "hardened" : "default", fd, format);
-         },
-         [](int fd) { reinterpret_cast<A*>(storage)->WriteHeapProfile(fd); },
-         A::kStates, [] { reinterpret_cast<A*>(storage)->LockForFork(); },
-         [] { reinterpret_cast<A*>(storage)->UnlockAfterFork(); }});
-    return a;
-  }();
-  return *allocator;
-}
-
 // Around fork(): add_mu first, so no allocator is added in between, then
 // every allocator, then the thread registry they share, then the mapper
 // registry and its mappers (called under allocator locks, so last);
@@ -156,10 +136,6 @@ void AddProcessAllocator(const ProcessAllocator& a) {
   num_process_allocators.store(n + 1, std::memory_order_release);
 }
 
-Allocator& DefaultAllocator() { return ProcessWide<Allocator>(); }
-
-HardenedAllocator& DefaultHardenedAllocator() {
-  return ProcessWide<HardenedAllocator>();
-}
+void FlushThreadCache() { magazine::FlushThread(); }
 
 }  // namespace slabkit

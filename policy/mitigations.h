@@ -1,0 +1,58 @@
+// Mitigations: the hardening an allocator carries, as one compile-time set
+// (in the manner of snmalloc's mitigations.h). A Config names its set
+// (Config::kMitigations); the chunk layout, the cache's checks, sampling into
+// guarded slots and malloc's handling of freed large blocks all follow from
+// it with `if constexpr`, so the fast and hardened flavours are the same
+// code built with two sets. A new mitigation is one bit here and the places
+// that test it.
+#ifndef SLABKIT_POLICY_MITIGATIONS_H_
+#define SLABKIT_POLICY_MITIGATIONS_H_
+
+#include <cstdint>
+
+namespace slabkit {
+
+enum class Mitigations : uint32_t {
+  kNone = 0,
+  // One state byte per object (held, released, never handed out), kept by
+  // the fast paths too: every double free and every release of a slot never
+  // handed out is caught when it happens, not only back-to-back ones.
+  kObjectStates = 1u << 0,
+  // A guard page after every span, so an overflow off a span's end faults.
+  kSpanGuards = 1u << 1,
+  // A sample of allocations (one per guard::SampleInterval() bytes, on
+  // average) is served from slots between guard pages: an overflow or a use
+  // after release faults and is reported with both stacks.
+  kGuardedSamples = 1u << 2,
+  // malloc's freed large blocks are decommitted, made inaccessible and kept
+  // from reuse for a while (quarantine) instead of kept for reuse.
+  kLargeQuarantine = 1u << 3,
+};
+
+constexpr Mitigations operator|(Mitigations a, Mitigations b) {
+  return static_cast<Mitigations>(static_cast<uint32_t>(a) |
+                                  static_cast<uint32_t>(b));
+}
+
+// Whether `set` holds every mitigation of `m`.
+constexpr bool Has(Mitigations set, Mitigations m) {
+  return (static_cast<uint32_t>(set) & static_cast<uint32_t>(m)) ==
+         static_cast<uint32_t>(m);
+}
+
+// The hardened flavour (docs/safety.md): every mitigation.
+inline constexpr Mitigations kHardenedMitigations =
+    Mitigations::kObjectStates | Mitigations::kSpanGuards |
+    Mitigations::kGuardedSamples | Mitigations::kLargeQuarantine;
+
+// The flavour's name in reports: "default" (none), "hardened" (all), or
+// "custom".
+constexpr const char* FlavourName(Mitigations set) {
+  return set == Mitigations::kNone     ? "default"
+         : set == kHardenedMitigations ? "hardened"
+                                       : "custom";
+}
+
+}  // namespace slabkit
+
+#endif  // SLABKIT_POLICY_MITIGATIONS_H_
