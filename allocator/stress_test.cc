@@ -15,7 +15,7 @@
 #include "allocator/allocator.h"
 #include "gtest/gtest.h"
 #include "guard/sampled.h"
-#include "testing/shared_queue.h"
+#include "testing/shared_stack.h"
 
 namespace slabkit {
 namespace {
@@ -120,7 +120,7 @@ class StressTest : public testing::Test {
   std::atomic<uint64_t> next_token_{1};
   std::mutex live_mu_;
   std::unordered_set<uint64_t*> live_;
-  stress::SharedQueue<Object> pool_;
+  stress::SharedStack<Object> pool_;
 };
 
 using Flavours = testing::Types<Fast, HardenedSampling>;

@@ -14,8 +14,8 @@
 namespace {
 
 // The fast flavour's malloc (not this program's malloc: its own instance).
-using Malloc = slabkit::dropin::Malloc<
-    slabkit::dropin::MallocConfig<slabkit::Mitigations::kNone>>;
+using Malloc = slabkit::malloc::Malloc<
+    slabkit::malloc::MallocConfig<slabkit::Mitigations::kNone>>;
 
 uint32_t MallocClassFor(size_t n) {
   absl::StatusOr<slabkit::ClassStats> s = Malloc::StatsForSize(n);

@@ -24,7 +24,7 @@
 
 namespace {
 
-using M = slabkit::dropin::BuildMalloc;
+using M = slabkit::malloc::BuildMalloc;
 
 using slabkit::IsPowerOfTwo;
 

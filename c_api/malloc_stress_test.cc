@@ -16,7 +16,7 @@
 
 #include "c_api/slabkit_malloc.h"
 #include "gtest/gtest.h"
-#include "testing/shared_queue.h"
+#include "testing/shared_stack.h"
 
 namespace {
 
@@ -58,7 +58,7 @@ void Check(const Block& b, std::atomic<uint64_t>* errors) {
 }
 
 TEST(MallocStressTest, CrossThreadFreesAndThreadChurn) {
-  slabkit::stress::SharedQueue<Block> exchange;
+  slabkit::stress::SharedStack<Block> exchange;
   std::atomic<uint64_t> errors{0};
   std::atomic<uint64_t> freed{0};
   std::atomic<uint64_t> made{0};

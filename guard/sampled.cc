@@ -48,7 +48,7 @@ int64_t NextGap() {
 }
 
 // The first page of a pool's chunk: what the fault handler finds by masking.
-struct ChunkHeader {
+struct PoolChunkHeader {
   static constexpr uint64_t kMagic = 0x534c4142475244;  // "SLABGRD"
   uint64_t magic;
   GuardedPool* pool;
@@ -205,8 +205,8 @@ GuardedPool* GuardedPool::Create(const SampledClass& cls,
   }
   auto* pool = new (memory) GuardedPool(cls, base, slots, free_list, quarantine,
                                         num_slots, data_bytes);
-  *reinterpret_cast<ChunkHeader*>(base) =
-      ChunkHeader{ChunkHeader::kMagic, pool};
+  *reinterpret_cast<PoolChunkHeader*>(base) =
+      PoolChunkHeader{PoolChunkHeader::kMagic, pool};
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, InstallFaultHandler);
   if (!slab::RegisterChunk(base, cls.id, /*guarded=*/true).ok()) {
@@ -217,9 +217,9 @@ GuardedPool* GuardedPool::Create(const SampledClass& cls,
 }
 
 GuardedPool* GuardedPool::Of(const void* p) {
-  const auto* header = reinterpret_cast<const ChunkHeader*>(
+  const auto* header = reinterpret_cast<const PoolChunkHeader*>(
       reinterpret_cast<uintptr_t>(p) & ~(slab::kChunkSize - 1));
-  return header->magic == ChunkHeader::kMagic ? header->pool : nullptr;
+  return header->magic == PoolChunkHeader::kMagic ? header->pool : nullptr;
 }
 
 size_t GuardedPool::SlotIndex(const void* addr) const {

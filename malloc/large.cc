@@ -3,121 +3,30 @@
 #include <cerrno>
 #include <cstring>
 
-#include "absl/numeric/bits.h"
 #include "slab/counter.h"
 #include "slab/page_map.h"
 
 namespace slabkit {
-namespace dropin {
+namespace malloc {
 
-namespace {
-
-constexpr size_t kInitialCapacity = 1024;
-
-uintptr_t ChunkIndex(const void* p) {
-  return reinterpret_cast<uintptr_t>(p) >> slab::kChunkShift;
-}
-
-char* ChunkAddress(uintptr_t chunk) {
-  return reinterpret_cast<char*>(chunk << slab::kChunkShift);
-}
-
-}  // namespace
-
-LargeAllocator::LargeAllocator(MapperRef mapper, size_t cache_bytes,
-                               bool quarantine)
+LargeAllocator::LargeAllocator(MapperRef mapper, Retention retention,
+                               size_t reuse_bytes)
     : mapper_(mapper),
       page_(mapper.page_size()),
-      cache_bytes_(cache_bytes),
-      quarantine_(quarantine && cache_bytes == 0) {}
-
-size_t LargeAllocator::SlotOf(uintptr_t chunk) const {
-  const int bits = absl::countr_zero(capacity_);
-  return static_cast<size_t>((chunk * 0x9E3779B97F4A7C15ull) >> (64 - bits));
-}
-
-LargeAllocator::Entry* LargeAllocator::FindEntryLocked(uintptr_t chunk) const {
-  if (capacity_ == 0) return nullptr;
-  for (size_t i = SlotOf(chunk);; i = (i + 1) & (capacity_ - 1)) {
-    if (table_[i].chunk == chunk) return &table_[i];
-    if (table_[i].chunk == 0) return nullptr;
-  }
-}
-
-bool LargeAllocator::ReserveLocked(size_t extra) {
-  if ((used_ + extra) * 2 <= capacity_) return true;
-  size_t capacity = capacity_ == 0 ? kInitialCapacity : capacity_;
-  while ((used_ + extra) * 2 > capacity) capacity *= 2;
-  const size_t bytes = RoundUp(capacity * sizeof(Entry), page_);
-  absl::StatusOr<void*> memory = mapper_.Reserve(bytes, page_);
-  if (!memory.ok()) return false;
-  if (!mapper_.Commit(*memory, bytes).ok()) {
-    (void)mapper_.Release(*memory, bytes);
-    return false;
-  }
-  Entry* old = table_;
-  const size_t old_capacity = capacity_;
-  table_ = static_cast<Entry*>(*memory);  // zeroed: every slot empty
-  capacity_ = capacity;
-  for (size_t i = 0; i < old_capacity; ++i) {
-    if (old[i].chunk == 0) continue;
-    size_t j = SlotOf(old[i].chunk);
-    while (table_[j].chunk != 0) j = (j + 1) & (capacity_ - 1);
-    table_[j] = old[i];
-  }
-  if (old != nullptr) {
-    (void)mapper_.Release(old, RoundUp(old_capacity * sizeof(Entry), page_));
-  }
-  CounterSet(stats_.metadata_bytes, bytes);
-  return true;
-}
-
-bool LargeAllocator::InsertLocked(const Entry& e) {
-  size_t i = SlotOf(e.chunk);
-  while (table_[i].chunk != 0) i = (i + 1) & (capacity_ - 1);
-  table_[i] = e;
-  ++used_;
-  return true;
-}
-
-void LargeAllocator::EraseLocked(uintptr_t chunk) {
-  Entry* e = FindEntryLocked(chunk);
-  if (e == nullptr) return;
-  // Backward-shift deletion: later entries of the probe run move up, so no
-  // tombstones are left.
-  const size_t mask = capacity_ - 1;
-  size_t hole = static_cast<size_t>(e - table_);
-  for (size_t j = (hole + 1) & mask; table_[j].chunk != 0; j = (j + 1) & mask) {
-    const size_t home = SlotOf(table_[j].chunk);
-    // Entry j may fill the hole when its home is not in (hole, j].
-    const bool between =
-        hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-    if (!between) {
-      table_[hole] = table_[j];
-      hole = j;
-    }
-  }
-  memset(&table_[hole], 0, sizeof(Entry));
-  --used_;
-}
-
-LargeAllocator::Entry* LargeAllocator::BlockOfLocked(const void* p) const {
-  const uintptr_t chunk = ChunkIndex(p);
-  Entry* e = FindEntryLocked(chunk);
-  if (e == nullptr || e->first == chunk) return e;
-  return FindEntryLocked(e->first);
-}
+      retention_(retention),
+      reuse_bytes_(retention == Retention::kReuse ? reuse_bytes : 0),
+      table_(mapper) {}
 
 void LargeAllocator::ForgetLocked(uintptr_t first, size_t window) {
   for (uintptr_t c = first; c < first + (window >> slab::kChunkShift); ++c) {
     slab::UnregisterChunk(ChunkAddress(c));
-    EraseLocked(c);
+    table_.Erase(c);
   }
 }
 
-void LargeAllocator::UncacheLocked(int i) {
-  for (int j = i + 1; j < cached_; ++j) cache_[j - 1] = cache_[j];
-  --cached_;
+void LargeAllocator::UnretainLocked(int i) {
+  for (int j = i + 1; j < num_retained_; ++j) retained_[j - 1] = retained_[j];
+  --num_retained_;
 }
 
 char* LargeAllocator::ReuseLocked(size_t window, size_t alignment, size_t data,
@@ -127,8 +36,8 @@ char* LargeAllocator::ReuseLocked(size_t window, size_t alignment, size_t data,
   // else the most committed.
   int best = -1;
   Entry* e = nullptr;
-  for (int i = 0; i < cached_; ++i) {
-    Entry* c = FindEntryLocked(cache_[i]);
+  for (int i = 0; i < num_retained_; ++i) {
+    Entry* c = table_.Find(retained_[i]);
     char* start = ChunkAddress(c->first) + alignment;
     if (c->window_bytes != window || c->data != start ||
         (reinterpret_cast<uintptr_t>(start) & (alignment - 1)) != 0) {
@@ -160,14 +69,14 @@ char* LargeAllocator::ReuseLocked(size_t window, size_t alignment, size_t data,
   }
   // Pages kept from the last block hold its data; newly committed are 0.
   if (zero) memset(start, 0, old < data ? old : data);
-  e->cached = false;
+  e->freed = false;
   e->committed = committed;
-  UncacheLocked(best);
-  CounterSub(stats_.cached_blocks, 1);
-  CounterSub(stats_.cached_bytes, old);
-  CounterSub(stats_.cached_reserved_bytes, window);
+  UnretainLocked(best);
+  CounterSub(stats_.retained_blocks, 1);
+  CounterSub(stats_.retained_bytes, old);
+  CounterSub(stats_.retained_reserved_bytes, window);
   CounterAdd(stats_.allocations, 1);
-  CounterAdd(stats_.cache_hits, 1);
+  CounterAdd(stats_.reuses, 1);
   CounterAdd(stats_.live, 1);
   CounterAdd(stats_.committed_bytes, committed);
   CounterAdd(stats_.reserved_bytes, window);
@@ -189,15 +98,14 @@ void* LargeAllocator::Allocate(size_t size, size_t alignment, bool zero) {
   const size_t window = RoundUp(alignment + data + page_, slab::kChunkSize);
   const size_t window_alignment =
       alignment > slab::kChunkSize ? alignment : slab::kChunkSize;
-  if (cache_bytes_ != 0) {
+  if (retention_ == Retention::kReuse) {
     std::lock_guard<std::mutex> lock(mu_);
     if (char* start = ReuseLocked(window, alignment, data, zero)) return start;
   }
   absl::StatusOr<void*> reserved = mapper_.Reserve(window, window_alignment);
-  if (!reserved.ok() && CounterLoad(stats_.cached_reserved_bytes) != 0) {
-    // Out of address space: give up the cached or quarantined windows
-    // before failing.
-    ReleaseCached();
+  if (!reserved.ok() && CounterLoad(stats_.retained_reserved_bytes) != 0) {
+    // Out of address space: give up the retained windows before failing.
+    ReleaseRetained();
     reserved = mapper_.Reserve(window, window_alignment);
   }
   if (!reserved.ok()) {
@@ -215,7 +123,8 @@ void* LargeAllocator::Allocate(size_t size, size_t alignment, bool zero) {
   const size_t chunks = window >> slab::kChunkShift;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (ReserveLocked(chunks)) {
+    if (table_.Reserve(chunks)) {
+      CounterSet(stats_.metadata_bytes, table_.bytes());
       const uintptr_t first = ChunkIndex(base);
       for (size_t i = 0; i < chunks; ++i) {
         Entry e{first + i, first, nullptr, 0, 0, false};
@@ -224,7 +133,7 @@ void* LargeAllocator::Allocate(size_t size, size_t alignment, bool zero) {
           e.committed = data;
           e.window_bytes = window;
         }
-        InsertLocked(e);
+        table_.Insert(e);
         (void)slab::RegisterLargeChunk(ChunkAddress(first + i));
       }
       CounterAdd(stats_.allocations, 1);
@@ -242,28 +151,28 @@ void* LargeAllocator::Allocate(size_t size, size_t alignment, bool zero) {
 LargeAllocator::FindResult LargeAllocator::Find(const void* p,
                                                 size_t* usable) const {
   std::lock_guard<std::mutex> lock(mu_);
-  const Entry* block = BlockOfLocked(p);
+  const Entry* block = table_.BlockOf(p);
   if (block == nullptr) return FindResult::kNone;
   if (block->data != p) return FindResult::kInterior;
-  if (block->cached) return FindResult::kFreed;
+  if (block->freed) return FindResult::kFreed;
   if (usable != nullptr) *usable = block->committed;
   return FindResult::kBlock;
 }
 
 LargeAllocator::FindResult LargeAllocator::Free(void* p) {
-  // Windows to unmap once the lock is dropped: this block's, or the cached
-  // ones it evicts.
+  // Windows to unmap once the lock is dropped: this block's, or the
+  // retained ones it evicts.
   struct Victim {
     char* base;
     size_t window;
-  } victims[kCacheSlots + 1];
+  } victims[kRetainedSlots + 1];
   int n = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Entry* block = BlockOfLocked(p);
+    Entry* block = table_.BlockOf(p);
     if (block == nullptr) return FindResult::kNone;
     if (block->data != p) return FindResult::kInterior;
-    if (block->cached) return FindResult::kFreed;
+    if (block->freed) return FindResult::kFreed;
     const uintptr_t first = block->first;
     const size_t window = block->window_bytes;
     const size_t committed = block->committed;
@@ -271,28 +180,32 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
     CounterSub(stats_.live, 1);
     CounterSub(stats_.committed_bytes, committed);
     CounterSub(stats_.reserved_bytes, window);
-    size_t kept = committed;  // what the freed window keeps committed
-    if (quarantine_) {
+    size_t kept = committed;  // what the retained window keeps committed
+    if (retention_ == Retention::kQuarantine) {
       // If the pages cannot be given back they stay, inaccessible.
       if (mapper_.Decommit(block->data, committed).ok()) kept = 0;
       (void)mapper_.Protect(block->data, committed);
       block->committed = kept;
     }
-    if (!quarantine_ && committed > cache_bytes_) {
+    const bool retain =
+        retention_ == Retention::kQuarantine ||
+        (retention_ == Retention::kReuse && committed <= reuse_bytes_);
+    if (!retain) {
       ForgetLocked(first, window);
       victims[n++] = {ChunkAddress(first), window};
     } else {
-      if (cached_ == kCacheSlots) {
+      if (num_retained_ == kRetainedSlots) {
         EvictOldestLocked(&victims[n].base, &victims[n].window);
         ++n;
-        block = FindEntryLocked(first);  // erasing moved entries
+        block = table_.Find(first);  // erasing moved entries
       }
-      block->cached = true;
-      cache_[cached_++] = first;
-      CounterAdd(stats_.cached_blocks, 1);
-      CounterAdd(stats_.cached_bytes, kept);
-      CounterAdd(stats_.cached_reserved_bytes, window);
-      while (!quarantine_ && stats_.cached_bytes > cache_bytes_) {
+      block->freed = true;
+      retained_[num_retained_++] = first;
+      CounterAdd(stats_.retained_blocks, 1);
+      CounterAdd(stats_.retained_bytes, kept);
+      CounterAdd(stats_.retained_reserved_bytes, window);
+      while (retention_ == Retention::kReuse &&
+             stats_.retained_bytes > reuse_bytes_) {
         EvictOldestLocked(&victims[n].base, &victims[n].window);
         ++n;
       }
@@ -304,26 +217,26 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
 }
 
 void LargeAllocator::EvictOldestLocked(char** base, size_t* window) {
-  Entry* e = FindEntryLocked(cache_[0]);
+  Entry* e = table_.Find(retained_[0]);
   const uintptr_t first = e->first;
   *base = ChunkAddress(first);
   *window = e->window_bytes;
-  CounterSub(stats_.cached_blocks, 1);
-  CounterSub(stats_.cached_bytes, e->committed);
-  CounterSub(stats_.cached_reserved_bytes, e->window_bytes);
-  UncacheLocked(0);
+  CounterSub(stats_.retained_blocks, 1);
+  CounterSub(stats_.retained_bytes, e->committed);
+  CounterSub(stats_.retained_reserved_bytes, e->window_bytes);
+  UnretainLocked(0);
   ForgetLocked(first, *window);
 }
 
-size_t LargeAllocator::ReleaseCached() {
+size_t LargeAllocator::ReleaseRetained() {
   size_t released = 0;
   for (;;) {
     char* base;
     size_t window;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (cached_ == 0) return released;
-      released += FindEntryLocked(cache_[0])->committed;
+      if (num_retained_ == 0) return released;
+      released += table_.Find(retained_[0])->committed;
       EvictOldestLocked(&base, &window);
     }
     (void)mapper_.Release(base, window);
@@ -335,8 +248,8 @@ bool LargeAllocator::Resize(void* p, size_t size) {
   if (size > ~size_t{0} / 4) return false;
   const size_t data = RoundUp(size, page_);
   std::lock_guard<std::mutex> lock(mu_);
-  Entry* block = BlockOfLocked(p);
-  if (block == nullptr || block->data != p || block->cached) return false;
+  Entry* block = table_.BlockOf(p);
+  if (block == nullptr || block->data != p || block->freed) return false;
   const size_t committed = block->committed;
   if (data < committed) {
     // The pages past the new end become guard: given back, inaccessible.
@@ -367,5 +280,5 @@ LargeAllocator::Stats LargeAllocator::ReadStats() const
   return CounterSnapshot(stats_);
 }
 
-}  // namespace dropin
+}  // namespace malloc
 }  // namespace slabkit

@@ -10,24 +10,25 @@
 // Every chunk of a window is marked kLargeChunk in the page map, so free()
 // tells a large block from a slab object with the same single load; the
 // block's record (where its data starts, how much is committed) sits in a
-// hash table keyed by chunk, in mapper memory. A window is whole chunks, so
+// BlockTable keyed by chunk, in mapper memory. A window is whole chunks, so
 // no other mapping can share one: an address in a marked chunk is in a
 // block's guard or data, and which one is exact.
 //
-// Freed blocks may be cached (`cache_bytes`): the window stays mapped and
-// committed, its record stays in the table marked freed, and a later request
-// needing a window of the same size takes it with no system call, or one to
-// commit or return the difference. A cached block is still known, so freeing
-// it again is told apart (kFreed) from freeing an address never allocated.
-// The cache holds at most kCacheSlots windows and `cache_bytes` of committed
-// memory, evicting the oldest; ReleaseCached() empties it.
-//
-// Or freed blocks may be quarantined (the hardened flavour): the data is
-// decommitted and made inaccessible, the window stays reserved and its
-// record marked freed, and the window is never reused. So a use after free
-// faults, a second free is told apart (kFreed), and the address goes to no
-// other block (which a stale pointer could then free) until kCacheSlots
-// more blocks have been freed, or ReleaseCached().
+// What becomes of a freed block's window (Retention):
+// - kUnmap: unmapped at once;
+// - kReuse: retained mapped and committed, its record kept and marked freed,
+//   for a later request needing a window of the same size, which takes it
+//   with no system call, or one to commit or return the difference. At most
+//   kRetainedSlots windows and `reuse_bytes` of committed memory are
+//   retained, the oldest evicted first;
+// - kQuarantine (Mitigations::kLargeQuarantine): its data is decommitted and
+//   made inaccessible, its window retained reserved, its record marked
+//   freed, and it is never reused: a use after free faults, and the address
+//   goes to no other block (which a stale pointer could then free) until
+//   kRetainedSlots more blocks have been freed.
+// A retained block is still known, so freeing it again is told apart
+// (kFreed) from freeing an address never allocated. ReleaseRetained() gives
+// every retained window back.
 //
 // Thread-safe; every call takes one lock (most also make system calls).
 // Never calls malloc.
@@ -39,19 +40,23 @@
 #include <mutex>
 
 #include "absl/base/thread_annotations.h"
+#include "malloc/block_table.h"
 #include "mapper/mapper.h"
 
 namespace slabkit {
-namespace dropin {
+namespace malloc {
 
 class LargeAllocator {
  public:
+  enum class Retention { kUnmap, kReuse, kQuarantine };
+  static constexpr int kRetainedSlots = 16;
+
   // `mapper` must outlive the allocator and its blocks; its page size must
-  // divide slab::kChunkSize.
-  // `cache_bytes` 0 caches nothing: every free unmaps at once (or, with
-  // `quarantine`, keeps the window reserved and inaccessible, as above).
-  explicit LargeAllocator(MapperRef mapper, size_t cache_bytes = 0,
-                          bool quarantine = false);
+  // divide slab::kChunkSize. `reuse_bytes` bounds what kReuse keeps
+  // committed.
+  explicit LargeAllocator(MapperRef mapper,
+                          Retention retention = Retention::kUnmap,
+                          size_t reuse_bytes = 0);
   LargeAllocator(const LargeAllocator&) = delete;
   LargeAllocator& operator=(const LargeAllocator&) = delete;
 
@@ -63,14 +68,14 @@ class LargeAllocator {
   enum class FindResult {
     kBlock,     // the start of a live block
     kInterior,  // inside a block's window, not its start
-    kFreed,     // the start of a freed block still cached
+    kFreed,     // the start of a freed block whose window is retained
     kNone,      // not in any block's window
   };
   // Classifies `p`. For kBlock, `*usable` is the block's committed size.
   FindResult Find(const void* p, size_t* usable) const;
 
-  // Caches or unmaps the block starting at `p`; the result says what `p`
-  // was, and nothing changes unless it is kBlock.
+  // Frees the block starting at `p` (retaining or unmapping its window); the
+  // result says what `p` was, and nothing changes unless it is kBlock.
   FindResult Free(void* p);
 
   // Makes the block at `p` (a kBlock) hold `size` bytes without moving it:
@@ -79,85 +84,60 @@ class LargeAllocator {
   // when it cannot (the block is unchanged).
   bool Resize(void* p, size_t size);
 
-  // Unmaps every cached (or quarantined) block; returns the committed bytes
-  // given back. Allocate calls it too, before failing for want of address
-  // space.
-  size_t ReleaseCached();
+  // Unmaps every retained window; returns the committed bytes given back.
+  // Allocate calls it too, before failing for want of address space.
+  size_t ReleaseRetained();
 
   struct Stats {
     uint64_t allocations = 0;
-    uint64_t cache_hits = 0;  // allocations that reused a cached window
+    uint64_t reuses = 0;  // allocations that took a retained window
     uint64_t releases = 0;
     uint64_t live = 0;
     size_t committed_bytes = 0;  // live blocks' data
     size_t reserved_bytes = 0;   // their windows
-    size_t cached_blocks = 0;
-    size_t cached_bytes = 0;  // committed in cached windows
-    size_t cached_reserved_bytes = 0;
-    size_t metadata_bytes = 0;  // the record table
+    size_t retained_blocks = 0;  // freed, windows retained
+    size_t retained_bytes = 0;   // committed in retained windows
+    size_t retained_reserved_bytes = 0;
+    size_t metadata_bytes = 0;  // the block table
   };
   Stats GetStats() const;
   // The same without the lock, from any thread or a signal handler
   // (async-signal-safe): each count as it was at one moment of the read.
   Stats ReadStats() const;
 
-  static constexpr int kCacheSlots = 16;
-
   // Fork safety: see SlabAllocator::LockForFork.
   void LockForFork() const ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.lock(); }
   void UnlockAfterFork() const ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.unlock(); }
 
  private:
-  // One per chunk of a live window. The record of a block lives in the
-  // entry of its window's first chunk; the others point back to it.
-  struct Entry {
-    uintptr_t chunk;  // chunk index (address >> kChunkShift); 0: empty slot
-    uintptr_t first;  // the window's first chunk index
-    char* data;       // first entry only: the block's start
-    size_t committed;
-    size_t window_bytes;
-    bool cached;  // first entry only: freed, kept in cache_
-  };
+  using Entry = BlockTable::Entry;
 
-  // Takes a cached window of `window` bytes whose start suits `alignment`
+  // Takes a retained window of `window` bytes whose start suits `alignment`
   // and makes it hold `data` bytes at window + alignment; null when none.
   char* ReuseLocked(size_t window, size_t alignment, size_t data, bool zero)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops the window from the table and the page map; the caller unmaps it.
   void ForgetLocked(uintptr_t first, size_t window)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Uncaches and forgets the oldest cached window; the caller unmaps it.
+  // Forgets the oldest retained window; the caller unmaps it.
   void EvictOldestLocked(char** base, size_t* window)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Removes cache_[i], keeping the rest oldest first.
-  void UncacheLocked(int i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
-  Entry* FindEntryLocked(uintptr_t chunk) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  bool InsertLocked(const Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void EraseLocked(uintptr_t chunk) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Room for `extra` more entries at most half full; false without memory.
-  bool ReserveLocked(size_t extra) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  size_t SlotOf(uintptr_t chunk) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // The first entry of the window holding `p`, or null.
-  Entry* BlockOfLocked(const void* p) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Removes retained_[i], keeping the rest oldest first.
+  void UnretainLocked(int i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const MapperRef mapper_;
   const size_t page_;
+  const Retention retention_;
+  const size_t reuse_bytes_;
   mutable std::mutex mu_;
-  // Open addressing, linear probing, at most half full; mapped from the
-  // mapper, never from malloc.
-  Entry* table_ ABSL_GUARDED_BY(mu_) = nullptr;
-  size_t capacity_ ABSL_GUARDED_BY(mu_) = 0;  // a power of two
-  size_t used_ ABSL_GUARDED_BY(mu_) = 0;
+  BlockTable table_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
-  const size_t cache_bytes_;
-  const bool quarantine_;
-  // First chunk of each cached window, oldest first.
-  uintptr_t cache_[kCacheSlots] ABSL_GUARDED_BY(mu_) = {};
-  int cached_ ABSL_GUARDED_BY(mu_) = 0;
+  // First chunk of each retained window, oldest first.
+  uintptr_t retained_[kRetainedSlots] ABSL_GUARDED_BY(mu_) = {};
+  int num_retained_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-}  // namespace dropin
+}  // namespace malloc
 }  // namespace slabkit
 
 #endif  // SLABKIT_MALLOC_LARGE_H_

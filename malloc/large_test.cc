@@ -11,7 +11,7 @@
 #include "slab/page_map.h"
 
 namespace slabkit {
-namespace dropin {
+namespace malloc {
 namespace {
 
 MmapMapper mmap_mapper;
@@ -160,11 +160,12 @@ TEST(LargeAllocatorTest, MapperFailuresAreEnomem) {
   EXPECT_EQ(large.Free(p), LargeAllocator::FindResult::kBlock);
 }
 
-// With a cache, a freed block stays known (a second free is kFreed), and the
-// next request for a window of its size gets it back with no mapper call.
-TEST(LargeAllocatorCacheTest, FreedBlocksAreReusedWithoutMapperCalls) {
+// Retained for reuse, a freed block stays known (a second free is kFreed), and
+// the next request for a window of its size gets it back with no mapper call.
+TEST(LargeAllocatorReuseTest, FreedBlocksAreReusedWithoutMapperCalls) {
   FaultInjectingMapper<MmapMapper> counted(&mmap_mapper);
-  LargeAllocator large{MapperRef(&counted), 64 << 20};
+  LargeAllocator large{MapperRef(&counted), LargeAllocator::Retention::kReuse,
+                       64 << 20};
   char* p = static_cast<char*>(large.Allocate(3 << 20, 0));
   ASSERT_NE(p, nullptr);
   memset(p, 0x5a, 3 << 20);
@@ -174,8 +175,8 @@ TEST(LargeAllocatorCacheTest, FreedBlocksAreReusedWithoutMapperCalls) {
   EXPECT_FALSE(large.Resize(p, 1 << 20));
   LargeAllocator::Stats s = large.GetStats();
   EXPECT_EQ(s.live, 0u);
-  EXPECT_EQ(s.cached_blocks, 1u);
-  EXPECT_EQ(s.cached_bytes, size_t{3} << 20);
+  EXPECT_EQ(s.retained_blocks, 1u);
+  EXPECT_EQ(s.retained_bytes, size_t{3} << 20);
 
   const uint64_t calls =
       counted.calls(MapperOp::kReserve) + counted.calls(MapperOp::kCommit) +
@@ -194,8 +195,8 @@ TEST(LargeAllocatorCacheTest, FreedBlocksAreReusedWithoutMapperCalls) {
   ASSERT_EQ(large.Find(q, &usable), LargeAllocator::FindResult::kBlock);
   EXPECT_GE(usable, size_t{2} << 20);  // what was committed is kept
   s = large.GetStats();
-  EXPECT_EQ(s.cache_hits, 1u);
-  EXPECT_EQ(s.cached_blocks, 0u);
+  EXPECT_EQ(s.reuses, 1u);
+  EXPECT_EQ(s.retained_blocks, 0u);
   EXPECT_EQ(s.live, 1u);
 
   // Larger in the same window: commits only the difference, still there.
@@ -205,37 +206,39 @@ TEST(LargeAllocatorCacheTest, FreedBlocksAreReusedWithoutMapperCalls) {
   memset(r, 1, (4 << 20) - 3 * 4096);
   ASSERT_EQ(large.Free(r), LargeAllocator::FindResult::kBlock);
 
-  // A different window size misses; emptying the cache unmaps.
+  // A different window size misses; releasing what is retained unmaps.
   char* other = static_cast<char*>(large.Allocate(6 << 20, 0));
   ASSERT_NE(other, nullptr);
   EXPECT_NE(other, p);
-  EXPECT_EQ(large.ReleaseCached(), (size_t{4} << 20) - 3 * 4096);
+  EXPECT_EQ(large.ReleaseRetained(), (size_t{4} << 20) - 3 * 4096);
   EXPECT_EQ(large.Find(p, nullptr), LargeAllocator::FindResult::kNone);
   EXPECT_EQ(slab::LookupClass(p), 0u);
   EXPECT_EQ(large.Free(other), LargeAllocator::FindResult::kBlock);
-  EXPECT_EQ(large.ReleaseCached(), size_t{6} << 20);
-  EXPECT_EQ(large.GetStats().cached_reserved_bytes, 0u);
+  EXPECT_EQ(large.ReleaseRetained(), size_t{6} << 20);
+  EXPECT_EQ(large.GetStats().retained_reserved_bytes, 0u);
 }
 
-// The cache keeps at most kCacheSlots blocks and its byte limit, evicting
+// Reuse retains at most kRetainedSlots blocks and its byte limit, evicting
 // the oldest; a block larger than the limit is unmapped at once.
-TEST(LargeAllocatorCacheTest, EvictsOldestBeyondItsLimits) {
-  LargeAllocator large{MapperRef(&mmap_mapper), 40 << 20};
+TEST(LargeAllocatorReuseTest, EvictsOldestBeyondItsLimits) {
+  LargeAllocator large{MapperRef(&mmap_mapper),
+                       LargeAllocator::Retention::kReuse, 40 << 20};
   std::vector<char*> blocks;
-  for (int i = 0; i < LargeAllocator::kCacheSlots + 4; ++i) {
+  for (int i = 0; i < LargeAllocator::kRetainedSlots + 4; ++i) {
     blocks.push_back(static_cast<char*>(large.Allocate(1 << 20, 0)));
     ASSERT_NE(blocks.back(), nullptr);
   }
   for (char* p : blocks)
     ASSERT_EQ(large.Free(p), LargeAllocator::FindResult::kBlock);
   LargeAllocator::Stats s = large.GetStats();
-  EXPECT_EQ(s.cached_blocks, static_cast<size_t>(LargeAllocator::kCacheSlots));
+  EXPECT_EQ(s.retained_blocks,
+            static_cast<size_t>(LargeAllocator::kRetainedSlots));
   EXPECT_EQ(large.Find(blocks[0], nullptr), LargeAllocator::FindResult::kNone);
   EXPECT_EQ(large.Find(blocks.back(), nullptr),
             LargeAllocator::FindResult::kFreed);
 
   // 3 x 16 MiB against a 40 MiB limit: the first two stay, then the oldest
-  // goes; 48 MiB is never cached.
+  // goes; 48 MiB is never retained.
   char* big[3];
   for (char*& p : big) p = static_cast<char*>(large.Allocate(16 << 20, 0));
   char* huge = static_cast<char*>(large.Allocate(48 << 20, 0));
@@ -243,18 +246,19 @@ TEST(LargeAllocatorCacheTest, EvictsOldestBeyondItsLimits) {
     ASSERT_EQ(large.Free(p), LargeAllocator::FindResult::kBlock);
   ASSERT_EQ(large.Free(huge), LargeAllocator::FindResult::kBlock);
   s = large.GetStats();
-  EXPECT_LE(s.cached_bytes, size_t{40} << 20);
+  EXPECT_LE(s.retained_bytes, size_t{40} << 20);
   EXPECT_EQ(large.Find(big[0], nullptr), LargeAllocator::FindResult::kNone);
   EXPECT_EQ(large.Find(big[2], nullptr), LargeAllocator::FindResult::kFreed);
   EXPECT_EQ(large.Find(huge, nullptr), LargeAllocator::FindResult::kNone);
-  large.ReleaseCached();
+  large.ReleaseRetained();
 }
 
 // The hardened flavour's quarantine: a freed block's pages go back and
 // fault, it is known as freed, and its window goes to no other block until
-// kCacheSlots more have been freed.
+// kRetainedSlots more have been freed.
 TEST(LargeAllocatorQuarantineTest, FreedWindowsAreKeptOffLimits) {
-  LargeAllocator large{MapperRef(&mmap_mapper), 0, /*quarantine=*/true};
+  LargeAllocator large{MapperRef(&mmap_mapper),
+                       LargeAllocator::Retention::kQuarantine};
   char* first = static_cast<char*>(large.Allocate(1 << 20, 0));
   ASSERT_NE(first, nullptr);
   memset(first, 1, 1 << 20);
@@ -262,10 +266,10 @@ TEST(LargeAllocatorQuarantineTest, FreedWindowsAreKeptOffLimits) {
   EXPECT_EQ(large.Free(first), LargeAllocator::FindResult::kFreed);
   EXPECT_DEATH(first[0] = 1, "");
   LargeAllocator::Stats s = large.GetStats();
-  EXPECT_EQ(s.cached_blocks, 1u);
-  EXPECT_EQ(s.cached_bytes, 0u) << "quarantined pages are given back";
+  EXPECT_EQ(s.retained_blocks, 1u);
+  EXPECT_EQ(s.retained_bytes, 0u) << "quarantined pages are given back";
   // Blocks of the same size, made and freed: none takes the window.
-  for (int i = 0; i < LargeAllocator::kCacheSlots - 1; ++i) {
+  for (int i = 0; i < LargeAllocator::kRetainedSlots - 1; ++i) {
     char* p = static_cast<char*>(large.Allocate(1 << 20, 0));
     ASSERT_NE(p, nullptr);
     EXPECT_NE(p, first);
@@ -276,9 +280,9 @@ TEST(LargeAllocatorQuarantineTest, FreedWindowsAreKeptOffLimits) {
   char* last = static_cast<char*>(large.Allocate(1 << 20, 0));
   ASSERT_EQ(large.Free(last), LargeAllocator::FindResult::kBlock);
   EXPECT_EQ(large.Find(first, nullptr), LargeAllocator::FindResult::kNone);
-  large.ReleaseCached();
+  large.ReleaseRetained();
   EXPECT_EQ(large.Find(last, nullptr), LargeAllocator::FindResult::kNone);
-  EXPECT_EQ(large.GetStats().cached_blocks, 0u);
+  EXPECT_EQ(large.GetStats().retained_blocks, 0u);
 }
 
 TEST(LargeAllocatorTest, HugeSizesFail) {
@@ -292,5 +296,5 @@ TEST(LargeAllocatorTest, HugeSizesFail) {
 }
 
 }  // namespace
-}  // namespace dropin
+}  // namespace malloc
 }  // namespace slabkit

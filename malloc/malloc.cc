@@ -1,7 +1,7 @@
 #include "malloc/malloc.h"
 
 namespace slabkit {
-namespace dropin {
+namespace malloc {
 
 __thread bool tls_building __attribute__((tls_model("initial-exec")));
 
@@ -18,5 +18,5 @@ void ClassName(int index, char* out) {
   *o = '\0';
 }
 
-}  // namespace dropin
+}  // namespace malloc
 }  // namespace slabkit

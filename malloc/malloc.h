@@ -44,7 +44,7 @@
 #include "stats/report.h"
 
 namespace slabkit {
-namespace dropin {
+namespace malloc {
 
 // Set while this thread builds a malloc allocator: a malloc made from inside
 // (by something the build calls) fails with ENOMEM instead of deadlocking.
@@ -57,14 +57,14 @@ void ClassName(int index, char* out);
 // ENOMEM before any mapping is tried.
 inline constexpr size_t kMaxRequest = static_cast<size_t>(PTRDIFF_MAX);
 
-// Freed large blocks the fast flavour keeps mapped for reuse (at most this
-// much committed memory, LargeAllocator::kCacheSlots blocks), as glibc keeps
-// freed memory below its trim threshold and jemalloc keeps dirty pages: a
-// program that frees and remakes large buffers pays no system call for them.
-// The hardened flavour quarantines freed large blocks instead: their pages
-// go back and become inaccessible, so a use after free faults, and their
-// addresses are not reused for the next LargeAllocator::kCacheSlots frees.
-inline constexpr size_t kLargeCacheBytes = size_t{64} << 20;
+// Freed large blocks the fast flavour retains mapped for reuse (at most this
+// much committed memory, LargeAllocator::kRetainedSlots blocks), as glibc
+// keeps freed memory below its trim threshold and jemalloc keeps dirty
+// pages: a program that frees and remakes large buffers pays no system call
+// for them. With Mitigations::kLargeQuarantine they are quarantined instead:
+// their pages go back and become inaccessible, so a use after free faults,
+// and their addresses are not reused for the next kRetainedSlots frees.
+inline constexpr size_t kLargeReuseBytes = size_t{64} << 20;
 
 // The mapper a Malloc<Config> takes its memory from: Config::MapperInstance()
 // when the Config declares one (a test's fault-injecting mapper), else the
@@ -207,12 +207,12 @@ class Malloc {
   }
 
   // Gives back the calling thread's cached objects, every span with no live
-  // object and the cached large blocks (malloc_trim). Returns the bytes given
-  // back.
+  // object and the retained large blocks (malloc_trim). Returns the bytes
+  // given back.
   static size_t ReleaseIdleMemory() {
     if (!ready_.load(std::memory_order_acquire)) return 0;
     return state().allocator.ReleaseIdleMemory() +
-           state().large.ReleaseCached();
+           state().large.ReleaseRetained();
   }
 
   // The stats report: one row per size class, and one for large blocks.
@@ -231,7 +231,7 @@ class Malloc {
   // signal handler: async-signal-safe (no lock, no allocation, no system
   // call, and never builds the allocator; all zero before it is built).
   // Large blocks count their committed pages as in use; reserved and
-  // committed bytes include cached large blocks. False, and *out untouched,
+  // committed bytes include retained large blocks. False, and *out untouched,
   // when a class's counts could not be read (SlabAllocator::ReadCounters).
   static bool ReadCounters(ClassCounters* out) {
     ClassCounters sum;
@@ -254,8 +254,8 @@ class Malloc {
       sum.releases += l.releases;
       sum.live += l.live;
       sum.in_use_bytes += l.committed_bytes;
-      sum.reserved_bytes += l.reserved_bytes + l.cached_reserved_bytes;
-      sum.committed_bytes += l.committed_bytes + l.cached_bytes;
+      sum.reserved_bytes += l.reserved_bytes + l.retained_reserved_bytes;
+      sum.committed_bytes += l.committed_bytes + l.retained_bytes;
     }
     *out = sum;
     return true;
@@ -276,8 +276,10 @@ class Malloc {
   struct State {
     explicit State(typename Config::Mapper* mapper)
         : allocator(mapper),
-          large(MapperRef(mapper), kQuarantine ? 0 : kLargeCacheBytes,
-                /*quarantine=*/kQuarantine) {}
+          large(MapperRef(mapper),
+                kQuarantine ? LargeAllocator::Retention::kQuarantine
+                            : LargeAllocator::Retention::kReuse,
+                kLargeReuseBytes) {}
     Allocator allocator;
     LargeAllocator large;
   };
@@ -296,8 +298,8 @@ class Malloc {
     GlobalStats GetGlobalStats() const {
       GlobalStats g = state().allocator.GetGlobalStats();
       const LargeAllocator::Stats l = state().large.GetStats();
-      g.reserved_bytes += l.reserved_bytes + l.cached_reserved_bytes;
-      g.committed_bytes += l.committed_bytes + l.cached_bytes;
+      g.reserved_bytes += l.reserved_bytes + l.retained_reserved_bytes;
+      g.committed_bytes += l.committed_bytes + l.retained_bytes;
       g.metadata_bytes += l.metadata_bytes;
       return g;
     }
@@ -313,9 +315,9 @@ class Malloc {
       s.releases = l.releases;
       s.live = l.live;
       s.in_use_bytes = l.committed_bytes;
-      s.cache_misses = l.allocations - l.cache_hits;
-      s.reserved_bytes = l.reserved_bytes + l.cached_reserved_bytes;
-      s.committed_bytes = l.committed_bytes + l.cached_bytes;
+      s.cache_misses = l.allocations - l.reuses;
+      s.reserved_bytes = l.reserved_bytes + l.retained_reserved_bytes;
+      s.committed_bytes = l.committed_bytes + l.retained_bytes;
       f(s);
     }
   };
@@ -552,7 +554,7 @@ typename Malloc<Config>::Block Malloc<Config>::Validate(const void* p) {
 // points are built on.
 using BuildMalloc = Malloc<MallocConfig<kBuildMitigations>>;
 
-}  // namespace dropin
+}  // namespace malloc
 }  // namespace slabkit
 
 #endif  // SLABKIT_MALLOC_MALLOC_H_

@@ -32,7 +32,7 @@
 #include "mapper/mmap_mapper.h"
 
 namespace slabkit {
-namespace dropin {
+namespace malloc {
 namespace {
 
 using FaultMapper = FaultInjectingMapper<MmapMapper>;
@@ -387,5 +387,5 @@ TYPED_TEST(MallocLimitTest, AddressSpaceExhaustionIsEnomem) {
 }
 
 }  // namespace
-}  // namespace dropin
+}  // namespace malloc
 }  // namespace slabkit

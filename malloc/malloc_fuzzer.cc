@@ -20,7 +20,7 @@
 
 namespace {
 
-using M = slabkit::dropin::BuildMalloc;
+using M = slabkit::malloc::BuildMalloc;
 
 constexpr int kSlots = 24;
 

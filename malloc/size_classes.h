@@ -19,7 +19,7 @@
 #include "slab/chunk.h"
 
 namespace slabkit {
-namespace dropin {
+namespace malloc {
 
 inline constexpr int kNumClasses = 53;
 // The largest classed request; the largest object a slab class holds.
@@ -87,7 +87,7 @@ constexpr int AlignedSizeClass(size_t n, size_t alignment,
   return c < kNumClasses ? c : -1;
 }
 
-}  // namespace dropin
+}  // namespace malloc
 }  // namespace slabkit
 
 #endif  // SLABKIT_MALLOC_SIZE_CLASSES_H_

@@ -5,7 +5,7 @@
 #include "gtest/gtest.h"
 
 namespace slabkit {
-namespace dropin {
+namespace malloc {
 namespace {
 
 TEST(SizeClassesTest, SizesIncreaseAndAreSixteenByteMultiples) {
@@ -76,5 +76,5 @@ TEST(SizeClassesTest, BeyondTheClassesIsLarge) {
 }
 
 }  // namespace
-}  // namespace dropin
+}  // namespace malloc
 }  // namespace slabkit

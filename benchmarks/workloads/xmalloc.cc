@@ -1,5 +1,5 @@
 // xmalloc-like asymmetric producer/consumer: producer threads only allocate,
-// consumer threads only free, batches passing through a shared queue (after
+// consumer threads only free, batches passing through a shared stack (after
 // Lever and Boreham's xmalloc test). Every block is freed by a thread that
 // never allocates, which defeats caches that assume frees come home.
 //
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "benchmarks/workloads/workload.h"
-#include "testing/shared_queue.h"
+#include "testing/shared_stack.h"
 
 namespace slabkit {
 namespace bench {
@@ -35,7 +35,7 @@ int Main(int argc, char** argv) {
   options.CheckAllUsed();
   const auto start = std::chrono::steady_clock::now();
 
-  stress::SharedQueue<Batch*> queue;
+  stress::SharedStack<Batch*> handoff;
   std::atomic<long> producing{producers};
   std::atomic<long> freed{0};
   // A batch is itself a malloc'd block: pointers, then sizes.
@@ -53,7 +53,7 @@ int Main(int argc, char** argv) {
           sizes[i] = rng.Between(min_size, max_size);
           out->blocks[i] = AllocateOrDie(sizes[i]);
         }
-        queue.Put(out);
+        handoff.Put(out);
       }
       producing.fetch_sub(1);
     });
@@ -62,13 +62,13 @@ int Main(int argc, char** argv) {
     threads.emplace_back([&] {
       for (;;) {
         Batch* in = nullptr;
-        if (!queue.Take(&in)) {
+        if (!handoff.Take(&in)) {
           // Empty: done once every producer is, else wait for more.
           if (producing.load() != 0) {
             std::this_thread::yield();
             continue;
           }
-          if (!queue.Take(&in)) return;
+          if (!handoff.Take(&in)) return;
         }
         auto* sizes = reinterpret_cast<size_t*>(in->blocks + in->count);
         for (long i = 0; i < in->count; ++i)

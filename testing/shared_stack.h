@@ -1,8 +1,8 @@
-// SharedQueue<T>: a mutex-guarded stack of items that threads of a stress
+// SharedStack<T>: a mutex-guarded stack of items that threads of a stress
 // test hand to each other (so objects are released by a thread other than
 // the one that allocated them).
-#ifndef SLABKIT_TESTING_SHARED_QUEUE_H_
-#define SLABKIT_TESTING_SHARED_QUEUE_H_
+#ifndef SLABKIT_TESTING_SHARED_STACK_H_
+#define SLABKIT_TESTING_SHARED_STACK_H_
 
 #include <mutex>
 #include <vector>
@@ -11,7 +11,7 @@ namespace slabkit {
 namespace stress {
 
 template <typename T>
-class SharedQueue {
+class SharedStack {
  public:
   void Put(const T& item) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -34,4 +34,4 @@ class SharedQueue {
 }  // namespace stress
 }  // namespace slabkit
 
-#endif  // SLABKIT_TESTING_SHARED_QUEUE_H_
+#endif  // SLABKIT_TESTING_SHARED_STACK_H_
