@@ -10,6 +10,7 @@
 #include "allocator/process.h"
 #include "allocator/slab_allocator.h"
 #include "guard/layout.h"
+#include "mapper/default_instance.h"
 #include "mapper/registry.h"
 #include "stats/report.h"
 

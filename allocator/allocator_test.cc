@@ -440,36 +440,41 @@ template <typename F>
 class HandleOwnershipTest : public AllocatorDeathTest<F> {};
 TYPED_TEST_SUITE(HandleOwnershipTest, Flavours);
 
-TYPED_TEST(HandleOwnershipTest, AnotherAllocatorsHandleIsAnUnknownClass) {
-  using A = typename TestFixture::TestAllocator;
-  A& mine = *this->allocator_;
-  A& theirs = *new A(&this->mapper_);  // never destroyed: its objects live
-  const ClassId m = this->Register("mine", 48);
-  absl::StatusOr<ClassId> t = theirs.Register({"theirs", 48});
-  ASSERT_TRUE(t.ok());
-  // Both entries warm on this thread, objects cached in each.
+// With class `m` of `mine` and `t` of `theirs` warm on this thread (each with
+// an object cached), neither allocator takes the other's handle, to
+// allocate or to release, and nothing changes for the owners.
+template <typename Mine, typename Theirs>
+void ExpectHandlesKeptApart(Mine& mine, ClassId m, Theirs& theirs, ClassId t) {
   void* pm = mine.Allocate(m);
-  void* pt = theirs.Allocate(*t);
+  void* pt = theirs.Allocate(t);
   ASSERT_NE(pm, nullptr);
   ASSERT_NE(pt, nullptr);
   mine.Release(m, mine.Allocate(m));
-  theirs.Release(*t, theirs.Allocate(*t));
+  theirs.Release(t, theirs.Allocate(t));
 
   errno = 0;
-  EXPECT_EQ(mine.Allocate(*t), nullptr);
+  EXPECT_EQ(mine.Allocate(t), nullptr);
   EXPECT_EQ(errno, EINVAL);
   errno = 0;
   EXPECT_EQ(theirs.Allocate(m), nullptr);
   EXPECT_EQ(errno, EINVAL);
-  EXPECT_DEATH(mine.Release(*t, pt),
+  EXPECT_DEATH(mine.Release(t, pt),
                "release to an unknown class: address 0x[0-9a-f]+");
   EXPECT_DEATH(theirs.Release(m, pm),
                "release to an unknown class: address 0x[0-9a-f]+");
-  // Nothing changed for the owners.
-  EXPECT_EQ(this->Stats(m).live, 1u);
-  EXPECT_EQ(theirs.GetStats(*t)->live, 1u);
+  EXPECT_EQ(mine.GetStats(m)->live, 1u);
+  EXPECT_EQ(theirs.GetStats(t)->live, 1u);
   mine.Release(m, pm);
-  theirs.Release(*t, pt);
+  theirs.Release(t, pt);
+}
+
+TYPED_TEST(HandleOwnershipTest, AnotherAllocatorsHandleIsAnUnknownClass) {
+  using A = typename TestFixture::TestAllocator;
+  A& theirs = *new A(&this->mapper_);  // never destroyed: its objects live
+  absl::StatusOr<ClassId> t = theirs.Register({"theirs", 48});
+  ASSERT_TRUE(t.ok());
+  ExpectHandlesKeptApart(*this->allocator_, this->Register("mine", 48), theirs,
+                         *t);
 }
 
 TYPED_TEST(HandleOwnershipTest, TheOtherFlavoursHandleIsAnUnknownClass) {
@@ -481,26 +486,11 @@ TYPED_TEST(HandleOwnershipTest, TheOtherFlavoursHandleIsAnUnknownClass) {
                                      ? kHardenedMitigations
                                      : Mitigations::kNone;
   using Other = SlabAllocator<Compose<FaultMapper, kOther>>;
-  A& mine = *this->allocator_;
   Other& theirs = *new Other(&this->mapper_);
-  const ClassId m = this->Register("mine", 64);
   absl::StatusOr<ClassId> t = theirs.Register({"theirs", 64});
   ASSERT_TRUE(t.ok());
-  void* pm = mine.Allocate(m);
-  void* pt = theirs.Allocate(*t);
-  mine.Release(m, mine.Allocate(m));
-  theirs.Release(*t, theirs.Allocate(*t));
-
-  errno = 0;
-  EXPECT_EQ(mine.Allocate(*t), nullptr);
-  EXPECT_EQ(errno, EINVAL);
-  errno = 0;
-  EXPECT_EQ(theirs.Allocate(m), nullptr);
-  EXPECT_EQ(errno, EINVAL);
-  EXPECT_DEATH(mine.Release(*t, pt), "release to an unknown class");
-  EXPECT_DEATH(theirs.Release(m, pm), "release to an unknown class");
-  mine.Release(m, pm);
-  theirs.Release(*t, pt);
+  ExpectHandlesKeptApart(*this->allocator_, this->Register("mine", 64), theirs,
+                         *t);
 }
 
 TEST(DefaultAllocatorTest, IsOneProcessWideInstance) {

@@ -31,7 +31,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "allocator/class_config.h"
+#include "allocator/class_record.h"
 #include "guard/layout.h"
+#include "guard/object_checks.h"
 #include "guard/report.h"
 #include "guard/sampled.h"
 #include "mapper/mapper.h"
@@ -145,7 +147,7 @@ class SlabAllocator {
   void WriteHeapProfile(int fd) const {
     slabkit::WriteHeapProfile(fd, guard::SampleInterval(), [this](auto&& f) {
       for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
-        const ClassState* c = classes_[id].load(std::memory_order_acquire);
+        const Record* c = classes_[id].load(std::memory_order_acquire);
         if (c == nullptr) continue;
         if (const guard::GuardedPool* pool =
                 c->guarded.load(std::memory_order_acquire)) {
@@ -170,76 +172,10 @@ class SlabAllocator {
   size_t metadata_bytes() const { return arena_.mapped_bytes(); }
 
  private:
-  struct ClassState {
-    ClassState(uint32_t id_in, const ClassConfig& config,
-               const slab::ClassGeometry& geometry_in, MapperRef mapper_in,
-               slab::MetadataArena* arena)
-        : id(id_in),
-          zero_init(config.zero_init),
-          size(config.size),
-          mapper(mapper_in),
-          geometry(geometry_in),
-          cache(CacheSetup{id_in, &geometry, config.zero_init,
-                           config.magazine_capacity, config.depot_magazines,
-                           arena, SlabCallbacks{&Fill, &Spill, this}}),
-          slab(id_in, name, &geometry, mapper_in, config.object_hooks),
-          caches_objects(config.object_hooks.construct != nullptr) {
-      memcpy(name, config.name.data(), config.name.size());
-      name[config.name.size()] = '\0';
-    }
+  using Record = ClassRecord<Cache, Stats>;
 
-    const uint32_t id;
-    const bool zero_init;
-    const size_t size;
-    const MapperRef mapper;
-    char name[kMaxClassName + 1];
-    const slab::ClassGeometry geometry;
-    typename Cache::PerClass cache;
-    // Slow-path locks are pthread mutexes, as in jemalloc: they never
-    // allocate, and ThreadSanitizer sees them (Debian's abseil is not built
-    // with TSan, so it could not see absl::Mutex hand-offs).
-    mutable std::mutex mu;
-    slab::SlabClass slab ABSL_GUARDED_BY(mu);
-    typename Stats::PerClass stats ABSL_GUARDED_BY(mu);
-    const bool caches_objects;  // has object hooks: never sampled
-    // Calls the cache did not count (uncached classes, guarded samples,
-    // releases it could not take), and allocations that missed it.
-    std::atomic<uint64_t> direct_allocations{0};
-    std::atomic<uint64_t> direct_releases{0};
-    std::atomic<uint64_t> cache_misses{0};
-    // Hardened flavour: the class's guarded slots, made on first sample.
-    std::atomic<guard::GuardedPool*> guarded{nullptr};
-    bool fork_locked = false;  // LockForFork took this class's locks
-  };
-
-  // A sampled allocation from the class's guarded slots (made on first
-  // use), or nullptr to allocate normally.
-  void* AllocateGuarded(ClassState* c);
-
-  // The depot's way to the slab: a batch under one lock.
-  static size_t Fill(void* context, void** out, size_t n);
-  static void Spill(void* context, void* const* objects, size_t n);
-  // Frees `ptr` (at `loc`) in its class's slab, with the class's lock held;
-  // what the slab finds wrong is reported.
-  static void ReleaseToSlabLocked(ClassState* c, const slab::Location& loc,
-                                  void* ptr);
   // Misuse checks every release passes before it is cached or freed.
-  static slab::Location Validate(const ClassState* c, ClassId cls, void* ptr);
-
-  // The hardened flavour's state byte of the object at p (an object start).
-  static void SetState(void* p, uint8_t state) {
-    const slab::Location loc = slab::Locate(p);
-    __atomic_store_n(&loc.chunk->states(loc.span)[loc.index], state,
-                     __ATOMIC_RELAXED);
-  }
-
-  // The call counts of `c`: its direct ones and its cache's, which
-  // read_cached(CachedCounts*) reads (false: could not). Every
-  // release count is read before any allocation count, so that `live` never
-  // reads below the objects that stayed live throughout the read.
-  template <typename ReadCached>
-  static bool CallCounts(const ClassState& c, ReadCached&& read_cached,
-                         ClassCounters* out);
+  static slab::Location Validate(const Record* c, ClassId cls, void* ptr);
 
   // A handle the cache could serve that is not this allocator's: another
   // allocator of the same Config shares this thread's cache entries, so its
@@ -251,14 +187,14 @@ class SlabAllocator {
            classes_[cls.value].load(std::memory_order_relaxed) == nullptr;
   }
 
-  ClassState* Find(ClassId cls) const {
+  Record* Find(ClassId cls) const {
     if (ABSL_PREDICT_FALSE(cls.value >= slab::kMaxClasses)) return nullptr;
     return classes_[cls.value].load(std::memory_order_acquire);
   }
 
   Mapper* const mapper_;
   slab::MetadataArena arena_;
-  std::atomic<ClassState*> classes_[slab::kMaxClasses] = {};
+  std::atomic<Record*> classes_[slab::kMaxClasses] = {};
 };
 
 template <typename Config>
@@ -295,7 +231,7 @@ absl::StatusOr<ClassId> SlabAllocator<Config>::Register(
     return absl::InvalidArgumentError(absl::StrCat(
         "class \"", config.name, "\": ", geometry.status().message()));
   }
-  void* memory = arena_.Allocate(sizeof(ClassState), alignof(ClassState));
+  void* memory = arena_.Allocate(sizeof(Record), alignof(Record));
   if (memory == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "class \"", config.name, "\": no memory for the class record"));
@@ -306,14 +242,14 @@ absl::StatusOr<ClassId> SlabAllocator<Config>::Register(
                                               "\": all ", slab::kMaxClasses - 1,
                                               " class ids are in use"));
   }
-  auto* state = new (memory) ClassState(id, config, *geometry, mapper, &arena_);
+  auto* state = new (memory) Record(id, config, *geometry, mapper, &arena_);
   classes_[id].store(state, std::memory_order_release);
   return ClassId{id};
 }
 
 template <typename Config>
 void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
-  ClassState* c = Find(cls);
+  Record* c = Find(cls);
   if (ABSL_PREDICT_FALSE(c == nullptr)) {
     errno = EINVAL;
     return nullptr;
@@ -326,7 +262,7 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
       guard::SampleTick(static_cast<uint32_t>(c->geometry.object_size));
     }
     if (guard::ConsumeSample() && !c->caches_objects) {
-      if (void* p = AllocateGuarded(c)) {
+      if (void* p = c->AllocateGuarded(&arena_)) {
         c->direct_allocations.fetch_add(1, std::memory_order_relaxed);
         return p;
       }
@@ -348,7 +284,10 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
     errno = ENOMEM;
     return nullptr;
   }
-  if constexpr (kStates) SetState(p, slab::kObjectHeld);
+  if constexpr (kStates) {
+    __atomic_store_n(guard::ObjectState(slab::Locate(p)), slab::kObjectHeld,
+                     __ATOMIC_RELAXED);
+  }
   c->direct_allocations.fetch_add(1, std::memory_order_relaxed);
   // Fresh memory is already zero; only recycled objects need clearing.
   if (c->zero_init && recycled) memset(p, 0, c->geometry.object_size);
@@ -356,34 +295,23 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
 }
 
 template <typename Config>
-slab::Location SlabAllocator<Config>::Validate(const ClassState* c, ClassId cls,
+slab::Location SlabAllocator<Config>::Validate(const Record* c, ClassId cls,
                                                void* ptr) {
   if (ABSL_PREDICT_FALSE(c == nullptr)) {
     ReportMisuse(Misuse::kUnknownClass, ptr, nullptr, cls.value);
   }
   const slab::Location loc = slab::Locate(ptr);
   if (ABSL_PREDICT_FALSE(loc.class_id != c->id)) {
-    if (loc.large) {
-      ReportMisuse(Misuse::kWrongClass, ptr, c->name, c->id,
-                   "malloc large allocation", 0);
-    }
-    if (loc.class_id == 0) {
-      ReportMisuse(Misuse::kUnmanaged, ptr, c->name, c->id);
-    }
-    ReportMisuse(Misuse::kWrongClass, ptr, c->name, c->id,
-                 guard::OwnerName(ptr, loc), loc.class_id);
+    guard::ReportForeign(ptr, loc, c->name, c->id);
   }
-  if (loc.guarded) return loc;  // a sampled object: its pool checks the rest
-  if (ABSL_PREDICT_FALSE(!loc.object_start)) {
-    ReportMisuse(Misuse::kInterior, ptr, c->name, c->id);
-  }
+  guard::CheckObjectStart(ptr, loc, c->name, c->id);
   return loc;
 }
 
 template <typename Config>
 void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
   if (ptr == nullptr) return;
-  ClassState* c = Find(cls);
+  Record* c = Find(cls);
   const slab::Location loc = Validate(c, cls, ptr);
   if (loc.guarded) {
     switch (guard::GuardedPool::Of(ptr)->Release(ptr)) {
@@ -397,9 +325,8 @@ void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
     }
   }
   if constexpr (kStates) {
-    const uint8_t was =
-        __atomic_exchange_n(&loc.chunk->states(loc.span)[loc.index],
-                            slab::kObjectReleased, __ATOMIC_RELAXED);
+    const uint8_t was = __atomic_exchange_n(
+        guard::ObjectState(loc), slab::kObjectReleased, __ATOMIC_RELAXED);
     if (was != slab::kObjectHeld) {
       ReportMisuse(was == slab::kObjectReleased ? Misuse::kDoubleFree
                                                 : Misuse::kNeverAllocated,
@@ -416,36 +343,15 @@ void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
   }
   c->direct_releases.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(c->mu);
-  ReleaseToSlabLocked(c, loc, ptr);
-}
-
-template <typename Config>
-void SlabAllocator<Config>::ReleaseToSlabLocked(ClassState* c,
-                                                const slab::Location& loc,
-                                                void* ptr) {
-  switch (c->slab.Release(loc)) {
-    case slab::SlabClass::ReleaseResult::kOk:
-      c->stats.OnReturnedToSlab();
-      return;
-    case slab::SlabClass::ReleaseResult::kDoubleFree:
-      ReportMisuse(Misuse::kDoubleFree, ptr, c->name, c->id);
-    case slab::SlabClass::ReleaseResult::kNeverAllocated:
-      ReportMisuse(Misuse::kNeverAllocated, ptr, c->name, c->id);
-  }
+  c->ReleaseToSlabLocked(loc, ptr);
 }
 
 template <typename Config>
 void SlabAllocator<Config>::LockForFork() {
   for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
-    ClassState* c = classes_[id].load(std::memory_order_acquire);
-    if (c == nullptr) continue;
-    // Slab before depot and pool: a slab lock is held while the arena is
-    // used (guarded pools are made under it), never the other way round.
-    c->mu.lock();
-    Cache::LockForFork(c->cache);
-    if (guard::GuardedPool* pool = c->guarded.load(std::memory_order_acquire))
-      pool->LockForFork();
-    c->fork_locked = true;
+    if (Record* c = classes_[id].load(std::memory_order_acquire)) {
+      c->LockForFork();
+    }
   }
   arena_.LockForFork();
 }
@@ -454,14 +360,9 @@ template <typename Config>
 void SlabAllocator<Config>::UnlockAfterFork() {
   arena_.UnlockAfterFork();
   for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
-    ClassState* c = classes_[id].load(std::memory_order_acquire);
-    // A class registered while the locks were taken was not locked.
-    if (c == nullptr || !c->fork_locked) continue;
-    c->fork_locked = false;
-    if (guard::GuardedPool* pool = c->guarded.load(std::memory_order_acquire))
-      pool->UnlockAfterFork();
-    Cache::UnlockAfterFork(c->cache);
-    c->mu.unlock();
+    if (Record* c = classes_[id].load(std::memory_order_acquire)) {
+      c->UnlockAfterFork();
+    }
   }
 }
 
@@ -488,54 +389,10 @@ GlobalStats SlabAllocator<Config>::GetGlobalStats() const {
 }
 
 template <typename Config>
-void* SlabAllocator<Config>::AllocateGuarded(ClassState* c) {
-  guard::GuardedPool* pool = c->guarded.load(std::memory_order_acquire);
-  if (pool == nullptr) {
-    std::lock_guard<std::mutex> lock(c->mu);
-    pool = c->guarded.load(std::memory_order_relaxed);
-    if (pool == nullptr) {
-      pool = guard::GuardedPool::Create(
-          {c->id, c->name, c->size, c->geometry.alignment, c->mapper}, &arena_);
-      if (pool == nullptr) return nullptr;  // tried again on a later sample
-      c->guarded.store(pool, std::memory_order_release);
-    }
-  }
-  return pool->Allocate();
-}
-
-template <typename Config>
-size_t SlabAllocator<Config>::Fill(void* context, void** out, size_t n) {
-  auto* c = static_cast<ClassState*>(context);
-  std::lock_guard<std::mutex> lock(c->mu);
-  bool recycled;
-  size_t got = 0;
-  while (got < n) {
-    void* p = c->slab.Allocate(&recycled);
-    if (p == nullptr) break;
-    out[got++] = p;
-    c->stats.OnTakenFromSlab();
-  }
-  return got;
-}
-
-template <typename Config>
-void SlabAllocator<Config>::Spill(void* context, void* const* objects,
-                                  size_t n) {
-  auto* c = static_cast<ClassState*>(context);
-  std::lock_guard<std::mutex> lock(c->mu);
-  // Every cached object was validated on release; what the slab can still
-  // find here is a double free that reached it twice, or a slot never
-  // handed out.
-  for (size_t i = 0; i < n; ++i) {
-    ReleaseToSlabLocked(c, slab::Locate(objects[i]), objects[i]);
-  }
-}
-
-template <typename Config>
 size_t SlabAllocator<Config>::ReleaseIdleMemory() {
   size_t bytes = 0;
   for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
-    ClassState* c = classes_[id].load(std::memory_order_acquire);
+    Record* c = classes_[id].load(std::memory_order_acquire);
     if (c == nullptr) continue;
     Cache::Flush(c->cache);
     std::lock_guard<std::mutex> lock(c->mu);
@@ -545,91 +402,21 @@ size_t SlabAllocator<Config>::ReleaseIdleMemory() {
 }
 
 template <typename Config>
-template <typename ReadCached>
-bool SlabAllocator<Config>::CallCounts(const ClassState& c,
-                                       ReadCached&& read_cached,
-                                       ClassCounters* out) {
-  const uint64_t direct_releases =
-      c.direct_releases.load(std::memory_order_acquire);
-  CachedCounts cached;  // releases, then allocations
-  if (!read_cached(&cached)) return false;
-  out->allocations =
-      cached.allocations + c.direct_allocations.load(std::memory_order_acquire);
-  out->releases = cached.releases + direct_releases;
-  out->live =
-      out->allocations > out->releases ? out->allocations - out->releases : 0;
-  out->in_use_bytes = out->live * c.geometry.object_size;
-  return true;
-}
-
-template <typename Config>
 typename SlabAllocator<Config>::CounterRead SlabAllocator<Config>::ReadCounters(
     ClassId cls, ClassCounters* out) const {
-  const ClassState* c = Find(cls);
+  const Record* c = Find(cls);
   if (c == nullptr) return CounterRead::kNoClass;
-  ClassCounters counts;
-  if (!CallCounts(
-          *c,
-          [c](CachedCounts* cached) {
-            return Cache::TryCounts(c->cache, cached);
-          },
-          &counts)) {
-    return CounterRead::kBusy;
-  }
-  const slab::SlabClass::Counters memory = c->slab.ReadCounters();
-  counts.reserved_bytes = memory.reserved_bytes;
-  counts.committed_bytes = memory.committed_bytes;
-  *out = counts;
-  return CounterRead::kOk;
+  return c->TryCounters(out) ? CounterRead::kOk : CounterRead::kBusy;
 }
 
 template <typename Config>
 absl::StatusOr<ClassStats> SlabAllocator<Config>::GetStats(ClassId cls) const {
-  const ClassState* c = Find(cls);
+  const Record* c = Find(cls);
   if (c == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("no class with id ", cls.value, " in this allocator"));
   }
-  ClassStats s;
-  s.id = c->id;
-  s.name = c->name;
-  s.mapper = c->mapper.name();
-  s.size = c->size;
-  s.object_size = c->geometry.object_size;
-  s.alignment = c->geometry.alignment;
-  ClassCounters counts;
-  CallCounts(
-      *c,
-      [c](CachedCounts* cached) {
-        *cached = Cache::Counts(c->cache);
-        return true;
-      },
-      &counts);
-  s.allocations = counts.allocations;
-  s.releases = counts.releases;
-  s.live = counts.live;
-  s.in_use_bytes = counts.in_use_bytes;
-  s.cache_misses = c->cache_misses.load(std::memory_order_relaxed);
-  s.cache_hits =
-      s.allocations > s.cache_misses ? s.allocations - s.cache_misses : 0;
-  s.misuse_events = MisuseEvents(c->id);
-  std::lock_guard<std::mutex> lock(c->mu);
-  s.from_slab = c->stats.from_slab();
-  s.to_slab = c->stats.to_slab();
-  s.peak_out_of_slab = c->stats.peak_out_of_slab();
-  const slab::SlabClass::Counters& counters = c->slab.counters();
-  s.chunks = counters.chunks;
-  s.spans = counters.spans;
-  s.reserved_bytes = counters.reserved_bytes;
-  s.committed_bytes = counters.committed_bytes;
-  s.decommitted_spans = counters.decommitted_spans;
-  const CacheStats cache = Cache::Stats(c->cache);
-  s.magazine_capacity = cache.magazine_capacity;
-  s.magazines = cache.magazines;
-  s.depot_objects = cache.depot_objects;
-  s.thread_cached_objects = cache.thread_objects;
-  s.depot_exchanges = cache.depot_exchanges;
-  return s;
+  return c->Snapshot();
 }
 
 }  // namespace slabkit

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "mapper/mapper.h"
+#include "mapper/default_instance.h"
 #include "mapper/registry.h"
 
 namespace slabkit {

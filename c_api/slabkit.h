@@ -1,9 +1,13 @@
 /* slabkit's C interface: classes of fixed-size, type-stable objects.
  *
- *   slabkit_class_config config = {.name = "node", .size = sizeof(struct
- * node)}; slabkit_class node_class; if (slabkit_class_register(&config,
- * &node_class) != 0) ... errno value ... struct node* n =
- * slabkit_allocate(node_class); slabkit_release(node_class, n);
+ *   slabkit_class_config config = {.name = "node",
+ *                                  .size = sizeof(struct node)};
+ *   slabkit_class node_class;
+ *   if (slabkit_class_register(&config, &node_class) != 0) {
+ *     ... an errno value ...
+ *   }
+ *   struct node* n = slabkit_allocate(node_class);
+ *   slabkit_release(node_class, n);
  *
  * Usable from C11 and C++. Thread-safe. Link //c_api:slabkit. */
 #ifndef SLABKIT_C_API_SLABKIT_H_

@@ -6,12 +6,14 @@
 #include <cstdlib>
 
 #include "absl/strings/str_format.h"
+#include "base/write_all.h"
+#include "slab/page_map.h"
 
 namespace slabkit {
 namespace {
 std::atomic<uint64_t> misuse_events{0};
-// By class id (ids are below 4096; others count only in the total).
-constexpr uint32_t kClasses = 4096;
+// By class id (ids beyond the page map's count only in the total).
+constexpr uint32_t kClasses = slab::kMaxClasses;
 std::atomic<uint32_t> misuse_by_class[kClasses];
 }  // namespace
 
@@ -68,11 +70,7 @@ void ReportMisuse(Misuse kind, const void* address, const char* class_name,
   if (n < 0) n = 0;
   if (static_cast<size_t>(n) >= sizeof(line) - 1) n = sizeof(line) - 2;
   line[n++] = '\n';
-  for (ssize_t off = 0; off < n;) {
-    const ssize_t w = write(STDERR_FILENO, line + off, n - off);
-    if (w <= 0) break;
-    off += w;
-  }
+  WriteAll(STDERR_FILENO, line, static_cast<size_t>(n));
   abort();
 }
 

@@ -13,6 +13,7 @@
 #include "absl/debugging/stacktrace.h"
 #include "absl/debugging/symbolize.h"
 #include "absl/strings/str_format.h"
+#include "base/write_all.h"
 #include "slab/page_map.h"
 
 namespace slabkit {
@@ -109,18 +110,10 @@ void InstallFaultHandler() {
   sigaction(SIGBUS, &action, &previous_bus);
 }
 
-void Write(const char* text, size_t n) {
-  for (size_t off = 0; off < n;) {
-    const ssize_t w = write(STDERR_FILENO, text + off, n - off);
-    if (w <= 0) return;
-    off += static_cast<size_t>(w);
-  }
-}
-
 void WriteStack(const char* what, void* const* frames, int depth) {
   char line[512];
   int n = absl::SNPrintF(line, sizeof(line), "slabkit:   %s at:\n", what);
-  Write(line, static_cast<size_t>(n));
+  WriteAll(STDERR_FILENO, line, static_cast<size_t>(n));
   for (int i = 0; i < depth; ++i) {
     char symbol[256];
     if (!absl::Symbolize(frames[i], symbol, sizeof(symbol))) {
@@ -128,7 +121,8 @@ void WriteStack(const char* what, void* const* frames, int depth) {
     }
     n = absl::SNPrintF(line, sizeof(line), "slabkit:     #%d %p %s\n", i,
                        frames[i], symbol);
-    if (n > 0) Write(line, std::min<size_t>(n, sizeof(line) - 1));
+    if (n > 0)
+      WriteAll(STDERR_FILENO, line, std::min<size_t>(n, sizeof(line) - 1));
   }
 }
 
@@ -314,7 +308,8 @@ void GuardedPool::ReportFault(const void* addr) const {
       "%u bytes\n",
       kind, addr, cls_.name, cls_.id, static_cast<const void*>(object),
       cls_.size);
-  Write(line, std::min<size_t>(static_cast<size_t>(n), sizeof(line) - 1));
+  WriteAll(STDERR_FILENO, line,
+           std::min<size_t>(static_cast<size_t>(n), sizeof(line) - 1));
   if (slot != nullptr) {
     WriteStack("allocated", slot->alloc_stack, slot->alloc_depth);
     if (slot->release_depth > 0) {

@@ -34,9 +34,13 @@
 #include "allocator/policies.h"
 #include "allocator/process.h"
 #include "allocator/slab_allocator.h"
+#include "guard/object_checks.h"
 #include "guard/report.h"
 #include "guard/sampled.h"
+#include "malloc/class_table.h"
 #include "malloc/large.h"
+#include "malloc/malloc_config.h"
+#include "malloc/malloc_stats.h"
 #include "malloc/size_classes.h"
 #include "mapper/registry.h"
 #include "slab/chunk.h"
@@ -50,39 +54,9 @@ namespace malloc {
 // (by something the build calls) fails with ENOMEM instead of deadlocking.
 extern __thread bool tls_building __attribute__((tls_model("initial-exec")));
 
-// "malloc_<size>": the name of class `index`, in `out` (16 bytes).
-void ClassName(int index, char* out);
-
 // The largest request malloc accepts (glibc's limit): larger ones fail with
 // ENOMEM before any mapping is tried.
 inline constexpr size_t kMaxRequest = static_cast<size_t>(PTRDIFF_MAX);
-
-// Freed large blocks the fast flavour retains mapped for reuse (at most this
-// much committed memory, LargeAllocator::kRetainedSlots blocks), as glibc
-// keeps freed memory below its trim threshold and jemalloc keeps dirty
-// pages: a program that frees and remakes large buffers pays no system call
-// for them. With Mitigations::kLargeQuarantine they are quarantined instead:
-// their pages go back and become inaccessible, so a use after free faults,
-// and their addresses are not reused for the next kRetainedSlots frees.
-inline constexpr size_t kLargeReuseBytes = size_t{64} << 20;
-
-// The mapper a Malloc<Config> takes its memory from: Config::MapperInstance()
-// when the Config declares one (a test's fault-injecting mapper), else the
-// build's default mapper (then Config::Mapper must be DefaultMapper).
-template <typename Config, typename = void>
-struct MallocMapper {
-  static DefaultMapper& Get() { return DefaultMapperInstance(); }
-};
-template <typename Config>
-struct MallocMapper<Config, std::void_t<decltype(Config::MapperInstance())>> {
-  static typename Config::Mapper& Get() { return Config::MapperInstance(); }
-};
-
-// The Config of the malloc drop-in of a flavour: the build's default mapper
-// and the flavour's mitigations, in a Config of its own so that malloc's
-// per-thread cache entries are its alone.
-template <Mitigations kM>
-struct MallocConfig : Compose<DefaultMapper, kM> {};
 
 template <typename Config>
 class Malloc {
@@ -97,14 +71,13 @@ class Malloc {
   // blocks in diagnostics.
   static constexpr const char* kName =
       kMitigations == Mitigations::kNone ? "malloc" : "malloc_hardened";
-  static constexpr const char* kLargeName = "malloc_large";
 
   // malloc(n): n bytes aligned to 16 (8 for n <= 8), or nullptr with ENOMEM.
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Allocate(size_t n) {
     if (ABSL_PREDICT_TRUE(n <= kLookupMax)) {
       // 0 until the allocator is built: entry 0 of the thread cache is never
       // set up, so the first call lands in AllocateSlow, which builds it.
-      const uint32_t id = class_id_[LookupIndex(n)];
+      const uint32_t id = table_.class_id[LookupIndex(n)];
       return Cache::Allocate(id, [n] { return AllocateSlow(n); });
     }
     return AllocateSlow(n);
@@ -113,7 +86,7 @@ class Malloc {
   // free(p).
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void Free(void* p) {
     const uint32_t entry = slab::LookupClass(p, std::memory_order_relaxed);
-    if (ABSL_PREDICT_TRUE(fast_free_[entry] != 0)) {
+    if (ABSL_PREDICT_TRUE(table_.fast_free[entry] != 0)) {
       return Cache::ReleaseOwned(entry, p, [p] { FreeSlow(p); });
     }
     return FreeSlow(p);
@@ -124,8 +97,8 @@ class Malloc {
   // reported as misuse.
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void FreeSized(void* p, size_t n) {
     const uint32_t entry = slab::LookupClass(p, std::memory_order_relaxed);
-    if (ABSL_PREDICT_TRUE(n <= kLookupMax && fast_free_[entry] != 0 &&
-                          class_id_[LookupIndex(n)] == entry)) {
+    if (ABSL_PREDICT_TRUE(n <= kLookupMax && table_.fast_free[entry] != 0 &&
+                          table_.class_id[LookupIndex(n)] == entry)) {
       return Cache::ReleaseOwned(entry, p, [p] { FreeSlow(p); });
     }
     return FreeSizedSlow(p, n, 1);
@@ -194,7 +167,7 @@ class Malloc {
     }
     const int c = AlignedSizeClass(n, alignment, page_size_);
     if (c < 0) return AllocateLarge(n, alignment, /*zero=*/false);
-    const uint32_t id = ids_[c];
+    const uint32_t id = table_.ids[c];
     return Cache::Allocate(id, [id] { return AllocateClassSlow(id); });
   }
 
@@ -218,7 +191,10 @@ class Malloc {
   // The stats report: one row per size class, and one for large blocks.
   static void WriteStatsReport(int fd, ReportFormat format) {
     if (!Ready()) return;
-    WriteReport(ReportView{}, kName, fd, format);
+    WriteReport(MallocReportView<Allocator>(state().allocator, state().large,
+                                            MallocMapper<Config>::Get().name(),
+                                            page_size_),
+                kName, fd, format);
   }
 
   // The heap profile of sampled allocations (hardened flavour).
@@ -234,38 +210,19 @@ class Malloc {
   // committed bytes include retained large blocks. False, and *out untouched,
   // when a class's counts could not be read (SlabAllocator::ReadCounters).
   static bool ReadCounters(ClassCounters* out) {
-    ClassCounters sum;
-    if (ready_.load(std::memory_order_acquire)) {
-      for (int c = 0; c < kNumClasses; ++c) {
-        ClassCounters one;
-        if (state().allocator.ReadCounters(ClassId{ids_[c]}, &one) !=
-            Allocator::CounterRead::kOk) {
-          return false;
-        }
-        sum.allocations += one.allocations;
-        sum.releases += one.releases;
-        sum.live += one.live;
-        sum.in_use_bytes += one.in_use_bytes;
-        sum.reserved_bytes += one.reserved_bytes;
-        sum.committed_bytes += one.committed_bytes;
-      }
-      const LargeAllocator::Stats l = state().large.ReadStats();
-      sum.allocations += l.allocations;
-      sum.releases += l.releases;
-      sum.live += l.live;
-      sum.in_use_bytes += l.committed_bytes;
-      sum.reserved_bytes += l.reserved_bytes + l.retained_reserved_bytes;
-      sum.committed_bytes += l.committed_bytes + l.retained_bytes;
+    if (!ready_.load(std::memory_order_acquire)) {
+      *out = {};
+      return true;
     }
-    *out = sum;
-    return true;
+    return SumCounters(state().allocator, state().large, table_.ids,
+                       kNumClasses, out);
   }
 
   // The allocator's own stats, for tests: the class serving `n`.
   static absl::StatusOr<ClassStats> StatsForSize(size_t n) {
     if (!Ready()) return absl::UnavailableError("malloc is not built");
     if (n > kMaxSmallSize) return absl::NotFoundError("not a size class");
-    return state().allocator.GetStats(ClassId{ids_[SizeClass(n)]});
+    return state().allocator.GetStats(ClassId{table_.ids[SizeClass(n)]});
   }
   static LargeAllocator::Stats LargeStats() {
     if (!Ready()) return {};
@@ -292,36 +249,6 @@ class Malloc {
     bool guarded;
   };
 
-  // WriteReport's view of malloc: the allocator's classes, then large
-  // blocks as one more row.
-  struct ReportView {
-    GlobalStats GetGlobalStats() const {
-      GlobalStats g = state().allocator.GetGlobalStats();
-      const LargeAllocator::Stats l = state().large.GetStats();
-      g.reserved_bytes += l.reserved_bytes + l.retained_reserved_bytes;
-      g.committed_bytes += l.committed_bytes + l.retained_bytes;
-      g.metadata_bytes += l.metadata_bytes;
-      return g;
-    }
-    template <typename F>
-    void ForEachClass(F&& f) const {
-      state().allocator.ForEachClass(f);
-      const LargeAllocator::Stats l = state().large.GetStats();
-      ClassStats s;
-      s.name = kLargeName;
-      s.mapper = MallocMapper<Config>::Get().name();
-      s.alignment = page_size_;
-      s.allocations = l.allocations;
-      s.releases = l.releases;
-      s.live = l.live;
-      s.in_use_bytes = l.committed_bytes;
-      s.cache_misses = l.allocations - l.reuses;
-      s.reserved_bytes = l.reserved_bytes + l.retained_reserved_bytes;
-      s.committed_bytes = l.committed_bytes + l.retained_bytes;
-      f(s);
-    }
-  };
-
   static State& state() { return *reinterpret_cast<State*>(storage_); }
 
   static bool Ready() {
@@ -338,7 +265,7 @@ class Malloc {
       return nullptr;
     }
     if (n <= kMaxSmallSize) {
-      return state().allocator.AllocateSlow(ClassId{ids_[SizeClass(n)]});
+      return state().allocator.AllocateSlow(ClassId{table_.ids[SizeClass(n)]});
     }
     return AllocateLarge(n, 0, /*zero=*/false);
   }
@@ -359,7 +286,7 @@ class Malloc {
   ABSL_ATTRIBUTE_NOINLINE static void FreeSizedSlow(void* p, size_t n,
                                                     size_t alignment);
   // Reports p as not malloc's, naming the class that owns it if any.
-  [[noreturn]] static void ReportForeign(const void* p, uint32_t entry);
+  [[noreturn]] static void ReportForeign(const void* p);
   // Classifies a pointer the program holds, reporting misuse.
   static Block Validate(const void* p);
 
@@ -372,23 +299,14 @@ class Malloc {
     state().large.UnlockAfterFork();
   }
 
-  // Tables the fast paths read. All zero until the allocator is built.
-  // Lookup index -> class id.
-  static inline uint16_t class_id_[kLookupEntries] = {};
-  // Class index -> class id.
-  static inline uint32_t ids_[kNumClasses] = {};
-  // Page-map entry -> 1 when it is one of malloc's classes and cached per
-  // thread (so free's fast path may take it).
-  static inline uint8_t fast_free_[1 << 16] = {};
-  // Class id -> class index + 1; 0 for ids that are not malloc's.
-  static inline uint8_t index_of_[slab::kMaxClasses] = {};
+  // What the fast paths read (all zero until the allocator is built).
+  static inline SizeClassTable table_ = {};
   static inline size_t page_size_ = 4096;
 
   static inline std::atomic<bool> ready_{false};
   static inline std::atomic<bool> hooks_added_{false};
   static inline std::mutex build_mu_;
   static inline bool constructed_ = false;  // under build_mu_
-  static inline int registered_ = 0;        // classes, under build_mu_
   alignas(State) static inline unsigned char storage_[sizeof(State)];
 };
 
@@ -422,33 +340,7 @@ bool Malloc<Config>::Build() {
     page_size_ = MallocMapper<Config>::Get().page_size();
     constructed_ = true;
   }
-  // Resumed where a failed build stopped: classes are never registered
-  // twice.
-  for (; registered_ < kNumClasses; ++registered_) {
-    const int c = registered_;
-    char name[16];
-    ClassName(c, name);
-    ClassConfig config;
-    config.name = name;
-    config.size = kClassSizes[c];
-    // Depots hold about 1 MiB of full magazines per class, so large classes
-    // do not sit on tens of MiB.
-    const size_t magazine_bytes =
-        size_t{Cache::MagazineCapacity(config.size)} * config.size;
-    if (magazine_bytes != 0) {
-      config.depot_magazines = static_cast<uint32_t>(
-          std::clamp<size_t>((size_t{1} << 20) / magazine_bytes, 2, 16));
-    }
-    absl::StatusOr<ClassId> id = state().allocator.Register(config);
-    if (!id.ok()) return false;
-    ids_[c] = id->value;
-    index_of_[id->value] = static_cast<uint8_t>(c + 1);
-    if (id->value < Cache::kCachedIds) fast_free_[id->value] = 1;
-  }
-  for (size_t i = 0; i < kLookupEntries; ++i) {
-    class_id_[i] = static_cast<uint16_t>(ids_[kLookup[i]]);
-  }
-  return true;
+  return table_.RegisterClasses(state().allocator);
 }
 
 template <typename Config>
@@ -459,11 +351,8 @@ void Malloc<Config>::AddProcessHooks() {
 }
 
 template <typename Config>
-void Malloc<Config>::ReportForeign(const void* p, uint32_t entry) {
-  if (entry == 0) ReportMisuse(Misuse::kUnmanaged, p, kName, 0);
-  const slab::Location loc = slab::Locate(p);
-  ReportMisuse(Misuse::kWrongClass, p, kName, 0, guard::OwnerName(p, loc),
-               loc.class_id);
+void Malloc<Config>::ReportForeign(const void* p) {
+  guard::ReportForeign(p, slab::Locate(p), kName, 0);
 }
 
 template <typename Config>
@@ -475,15 +364,15 @@ void Malloc<Config>::FreeSlow(void* p) {
       case LargeAllocator::FindResult::kBlock:
         return;
       case LargeAllocator::FindResult::kInterior:
-        ReportMisuse(Misuse::kInterior, p, kLargeName, 0);
+        ReportMisuse(Misuse::kInterior, p, kLargeBlocksName, 0);
       case LargeAllocator::FindResult::kFreed:
       case LargeAllocator::FindResult::kNone:  // freed by a racing call
-        ReportMisuse(Misuse::kDoubleFree, p, kLargeName, 0);
+        ReportMisuse(Misuse::kDoubleFree, p, kLargeBlocksName, 0);
     }
   }
   const uint32_t id = entry & ~slab::kGuardedChunk;
-  if (ABSL_PREDICT_FALSE(id == 0 || index_of_[id] == 0)) {
-    ReportForeign(p, entry);
+  if (ABSL_PREDICT_FALSE(id == 0 || table_.index_of[id] == 0)) {
+    ReportForeign(p);
   }
   // Validates the address (interior, double free) and caches or frees it.
   state().allocator.ReleaseSlow(ClassId{id}, p);
@@ -502,8 +391,9 @@ void Malloc<Config>::FreeSizedSlow(void* p, size_t n, size_t alignment) {
   if (ABSL_PREDICT_FALSE(!fits)) {
     char name[16];
     if (b.index >= 0) ClassName(b.index, name);
-    ReportMisuse(Misuse::kSizeMismatch, p, b.index >= 0 ? name : kLargeName,
-                 b.index >= 0 ? ids_[b.index] : 0);
+    ReportMisuse(Misuse::kSizeMismatch, p,
+                 b.index >= 0 ? name : kLargeBlocksName,
+                 b.index >= 0 ? table_.ids[b.index] : 0);
   }
   Free(p);
 }
@@ -517,34 +407,32 @@ typename Malloc<Config>::Block Malloc<Config>::Validate(const void* p) {
       case LargeAllocator::FindResult::kBlock:
         return {usable, -1, false};
       case LargeAllocator::FindResult::kInterior:
-        ReportMisuse(Misuse::kInterior, p, kLargeName, 0);
+        ReportMisuse(Misuse::kInterior, p, kLargeBlocksName, 0);
       case LargeAllocator::FindResult::kFreed:
       case LargeAllocator::FindResult::kNone:
-        ReportMisuse(Misuse::kReleasedObject, p, kLargeName, 0);
+        ReportMisuse(Misuse::kReleasedObject, p, kLargeBlocksName, 0);
     }
   }
   const uint32_t id = entry & ~slab::kGuardedChunk;
-  if (ABSL_PREDICT_FALSE(id == 0 || index_of_[id] == 0)) {
-    ReportForeign(p, entry);
+  if (ABSL_PREDICT_FALSE(id == 0 || table_.index_of[id] == 0)) {
+    ReportForeign(p);
   }
-  const int index = index_of_[id] - 1;
+  const int index = table_.index_of[id] - 1;
   const slab::Location loc = slab::Locate(p);
-  if (!loc.guarded) {
+  uint8_t state = slab::kObjectHeld;
+  if constexpr (Allocator::kStates) {
+    if (!loc.guarded && loc.object_start) {
+      state = __atomic_load_n(guard::ObjectState(loc), __ATOMIC_RELAXED);
+    }
+  }
+  if (ABSL_PREDICT_FALSE((!loc.guarded && !loc.object_start) ||
+                         state != slab::kObjectHeld)) {
     char name[16];
-    if (ABSL_PREDICT_FALSE(!loc.object_start)) {
-      ClassName(index, name);
-      ReportMisuse(Misuse::kInterior, p, name, id);
-    }
-    if constexpr (Allocator::kStates) {
-      const uint8_t s = __atomic_load_n(&loc.chunk->states(loc.span)[loc.index],
-                                        __ATOMIC_RELAXED);
-      if (ABSL_PREDICT_FALSE(s != slab::kObjectHeld)) {
-        ClassName(index, name);
-        ReportMisuse(s == slab::kObjectReleased ? Misuse::kReleasedObject
+    ClassName(index, name);
+    guard::CheckObjectStart(p, loc, name, id);
+    ReportMisuse(state == slab::kObjectReleased ? Misuse::kReleasedObject
                                                 : Misuse::kNeverAllocated,
-                     p, name, id);
-      }
-    }
+                 p, name, id);
   }
   return {kClassSizes[index], index, loc.guarded};
 }

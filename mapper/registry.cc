@@ -6,9 +6,6 @@
 
 #include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
-#include "mapper/file_mapper.h"
-#include "mapper/mmap_mapper.h"
-#include "mapper/thp_mapper.h"
 
 namespace slabkit {
 namespace {
@@ -22,9 +19,7 @@ ABSL_CONST_INIT std::mutex registry_mu;
 ABSL_CONST_INIT int entry_count ABSL_GUARDED_BY(registry_mu) = 0;
 Entry entries[kMaxMappers] ABSL_GUARDED_BY(registry_mu);
 
-// Statically initialized built-ins: no constructor runs, none is destroyed.
-ABSL_CONST_INIT MmapMapper builtin_mmap;
-ABSL_CONST_INIT ThpMapper builtin_thp;
+ABSL_CONST_INIT bool builtins_added ABSL_GUARDED_BY(registry_mu) = false;
 
 bool ValidName(absl::string_view name) {
   if (name.empty() || name.size() > kMaxMapperName) return false;
@@ -70,29 +65,17 @@ absl::Status AddLocked(absl::string_view name, MapperRef mapper)
   return absl::OkStatus();
 }
 
-FileMapper& BuiltinFileMapper() {
-  alignas(FileMapper) static unsigned char storage[sizeof(FileMapper)];
-  static FileMapper* const mapper = new (storage) FileMapper();
-  return *mapper;
-}
-
 void EnsureBuiltinsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
-  if (entry_count > 0) return;
-  (void)AddLocked("default", MapperRef(&DefaultMapperInstance()));
-  (void)AddLocked("mmap", MapperRef(&builtin_mmap));
-  (void)AddLocked("thp", MapperRef(&builtin_thp));
-  (void)AddLocked("file", MapperRef(&BuiltinFileMapper()));
+  if (builtins_added) return;
+  builtins_added = true;
+  if (&mapper_internal::AddBuiltinMappers != nullptr) {
+    mapper_internal::AddBuiltinMappers(
+        [](absl::string_view name, MapperRef mapper)
+            ABSL_NO_THREAD_SAFETY_ANALYSIS { return AddLocked(name, mapper); });
+  }
 }
 
 }  // namespace
-
-DefaultMapper& DefaultMapperInstance() {
-  // Placement into static storage: no destructor is registered, so the
-  // mapper outlives every allocation, including those freed at exit.
-  alignas(DefaultMapper) static unsigned char storage[sizeof(DefaultMapper)];
-  static DefaultMapper* const mapper = new (storage) DefaultMapper();
-  return *mapper;
-}
 
 absl::Status RegisterMapper(absl::string_view name, MapperRef mapper) {
   std::lock_guard<std::mutex> lock(registry_mu);

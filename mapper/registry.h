@@ -3,32 +3,24 @@
 #ifndef SLABKIT_MAPPER_REGISTRY_H_
 #define SLABKIT_MAPPER_REGISTRY_H_
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "mapper/mapper.h"
-#include "slabkit/default_mapper.h"
 
 namespace slabkit {
-
-static_assert(IsMapper<DefaultMapper>::value,
-              "the target given to --//mapper:default must define "
-              "slabkit::DefaultMapper satisfying mapper/mapper.h");
 
 // Names hold 1 to kMaxMapperName characters from [A-Za-z0-9_.-].
 inline constexpr int kMaxMapperName = 31;
 // Built-in names count towards this limit.
 inline constexpr int kMaxMappers = 32;
 
-// The process's DefaultMapper (the type //mapper:default selects), built on
-// first use and never destroyed. It is registered as "default".
-DefaultMapper& DefaultMapperInstance();
-
 // Makes `mapper` available as `name` for the rest of the process: the mapper
 // must never be destroyed. InvalidArgument for a bad name or an invalid ref,
 // AlreadyExists for a taken name, ResourceExhausted when kMaxMappers are
-// registered. Built in: "default", "mmap", "thp" and "file" (FileMapper in
-// $SLABKIT_FILE_DIR, else $TMPDIR, else /tmp).
+// registered. Built in, when //mapper:builtin_names is linked (//allocator
+// links it): "default", "mmap", "thp" and "file" (builtin_names.cc).
 absl::Status RegisterMapper(absl::string_view name, MapperRef mapper);
 
 // The mapper registered as `name`, or NotFound.
@@ -43,6 +35,13 @@ absl::StatusOr<MapperRef> FindMapper(absl::string_view name);
 void LockMappersForFork();
 void UnlockMappersAfterFork();
 void UnlockMappersInForkChild();
+
+namespace mapper_internal {
+using AddMapperFn = absl::Status (*)(absl::string_view name, MapperRef mapper);
+// Defined by //mapper:builtin_names, when it is linked: adds the built-in
+// names, on the registry's first use.
+ABSL_ATTRIBUTE_WEAK void AddBuiltinMappers(AddMapperFn add);
+}  // namespace mapper_internal
 
 }  // namespace slabkit
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "mapper/default_instance.h"
 #include "mapper/mmap_mapper.h"
 
 namespace slabkit {

@@ -5,17 +5,11 @@
 
 #include <cstring>
 
+#include "base/write_all.h"
+
 namespace slabkit {
 namespace heap_profile_internal {
 namespace {
-
-void WriteAll(int fd, const char* text, size_t n) {
-  for (size_t off = 0; off < n;) {
-    const ssize_t w = write(fd, text + off, n - off);
-    if (w <= 0) return;
-    off += static_cast<size_t>(w);
-  }
-}
 
 // A line built in a stack buffer with no call into stdio, which is not
 // async-signal-safe (profiles are written from a signal handler:

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/write_all.h"
+
 namespace slabkit {
 namespace {
 
@@ -17,9 +19,9 @@ void Warn(int fd, const char* what, const char* key, size_t key_len,
       "slabkit: SLABKIT_OPTIONS: %s \"%.*s=%.*s\", ignored\n", what,
       static_cast<int>(key_len), key, static_cast<int>(value_len), value);
   if (n > 0) {
-    (void)!write(fd, line,
-                 static_cast<size_t>(n) < sizeof(line) ? static_cast<size_t>(n)
-                                                       : sizeof(line) - 1);
+    WriteAll(fd, line,
+             static_cast<size_t>(n) < sizeof(line) ? static_cast<size_t>(n)
+                                                   : sizeof(line) - 1);
   }
 }
 

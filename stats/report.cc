@@ -5,6 +5,8 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include "base/write_all.h"
+
 namespace slabkit {
 namespace {
 
@@ -35,11 +37,7 @@ void ReportWriter::Printf(const char* format, ...) {
   va_end(args);
   if (n < 0) return;
   if (static_cast<size_t>(n) >= sizeof(line)) n = sizeof(line) - 1;
-  for (int off = 0; off < n;) {
-    const ssize_t w = write(fd_, line + off, n - off);
-    if (w <= 0) return;
-    off += static_cast<int>(w);
-  }
+  WriteAll(fd_, line, static_cast<size_t>(n));
 }
 
 void ReportWriter::Begin(const char* allocator, const GlobalStats& g) {

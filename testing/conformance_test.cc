@@ -9,6 +9,7 @@
 #include "mapper/fixed_region_mapper.h"
 #include "mapper/mmap_mapper.h"
 #include "mapper/thp_mapper.h"
+#include "mapper/default_instance.h"
 
 namespace slabkit {
 namespace conformance {

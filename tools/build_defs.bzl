@@ -10,8 +10,46 @@ SLABKIT_COPTS = [
     "-Wno-missing-field-initializers",
 ]
 
-def slabkit_cc_library(name, copts = [], **kwargs):
-    cc_library(name = name, copts = SLABKIT_COPTS + copts, **kwargs)
+# The layers, lowest first (docs/design.md). A library may depend on its own
+# layer and those below; one that names a higher layer's target fails the
+# build (with sandboxing, an undeclared header cannot be included either).
+_LAYERS = {
+    "base": 0,
+    "mapper": 1,
+    "slab": 2,
+    "policy": 3,
+    "stats": 3,
+    "arena": 3,
+    "guard": 4,
+    "magazine": 5,
+    "allocator": 6,
+    "malloc": 7,
+    "pool": 7,
+    "c_api": 8,
+    "testing": 9,
+}
+
+def _layer(package):
+    top = package.split("/")[0]
+    return _LAYERS.get(top, 100)
+
+def _check_layering(name, deps):
+    if type(deps) != "list":
+        return
+    own = native.package_name()
+    rank = _layer(own)
+    for dep in deps:
+        if type(dep) != "string" or not dep.startswith("//"):
+            continue  # same package, or an external repository
+        package = dep[2:].split(":")[0]
+        if _layer(package) > rank:
+            fail("%s:%s depends on %s, a higher layer (tools/build_defs.bzl)" %
+                 (own, name, dep))
+
+def slabkit_cc_library(name, copts = [], deps = [], **kwargs):
+    """A cc_library of slabkit's; its deps must not reach a higher layer."""
+    _check_layering(name, deps)
+    cc_library(name = name, copts = SLABKIT_COPTS + copts, deps = deps, **kwargs)
 
 def slabkit_cc_binary(name, copts = [], **kwargs):
     cc_binary(name = name, copts = SLABKIT_COPTS + copts, **kwargs)

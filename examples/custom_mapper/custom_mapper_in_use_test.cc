@@ -7,6 +7,7 @@
 #include "c_api/slabkit.h"
 #include "examples/custom_mapper/counting_mapper.h"
 #include "gtest/gtest.h"
+#include "mapper/default_instance.h"
 #include "mapper/registry.h"
 
 namespace {

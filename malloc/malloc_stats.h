@@ -1,0 +1,101 @@
+// What malloc reports: its size classes (a SlabAllocator's) and its large
+// blocks (a LargeAllocator's) as one, for the stats report and for the
+// counters a signal handler reads.
+#ifndef SLABKIT_MALLOC_MALLOC_STATS_H_
+#define SLABKIT_MALLOC_MALLOC_STATS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "malloc/large.h"
+#include "stats/class_stats.h"
+
+namespace slabkit {
+namespace malloc {
+
+// The class name of large blocks, in reports and diagnostics.
+inline constexpr char kLargeBlocksName[] = "malloc_large";
+
+// The stats report's view (stats/report.h): the size classes, then large
+// blocks as one more row. Large blocks' in-use bytes are their committed
+// pages; reserved and committed bytes include retained windows.
+template <typename Allocator>
+class MallocReportView {
+ public:
+  MallocReportView(const Allocator& classes, const LargeAllocator& large,
+                   const char* mapper, size_t page_size)
+      : classes_(classes),
+        large_(large),
+        mapper_(mapper),
+        page_size_(page_size) {}
+
+  GlobalStats GetGlobalStats() const {
+    GlobalStats g = classes_.GetGlobalStats();
+    const LargeAllocator::Stats l = large_.GetStats();
+    g.reserved_bytes += l.reserved_bytes + l.retained_reserved_bytes;
+    g.committed_bytes += l.committed_bytes + l.retained_bytes;
+    g.metadata_bytes += l.metadata_bytes;
+    return g;
+  }
+
+  template <typename F>
+  void ForEachClass(F&& f) const {
+    classes_.ForEachClass(f);
+    const LargeAllocator::Stats l = large_.GetStats();
+    ClassStats s;
+    s.name = kLargeBlocksName;
+    s.mapper = mapper_;
+    s.alignment = page_size_;
+    s.allocations = l.allocations;
+    s.releases = l.releases;
+    s.live = l.live;
+    s.in_use_bytes = l.committed_bytes;
+    s.cache_misses = l.allocations - l.reuses;
+    s.reserved_bytes = l.reserved_bytes + l.retained_reserved_bytes;
+    s.committed_bytes = l.committed_bytes + l.retained_bytes;
+    f(s);
+  }
+
+ private:
+  const Allocator& classes_;
+  const LargeAllocator& large_;
+  const char* const mapper_;
+  const size_t page_size_;
+};
+
+// malloc's counters summed over the classes `ids` (`n` of them) and large
+// blocks, counted as the report counts them. Async-signal-safe; false (and
+// *out untouched) when a class's counts could not be read
+// (SlabAllocator::ReadCounters).
+template <typename Allocator>
+bool SumCounters(const Allocator& classes, const LargeAllocator& large,
+                 const uint32_t* ids, int n, ClassCounters* out) {
+  ClassCounters sum;
+  for (int c = 0; c < n; ++c) {
+    ClassCounters one;
+    if (classes.ReadCounters(ClassId{ids[c]}, &one) !=
+        Allocator::CounterRead::kOk) {
+      return false;
+    }
+    sum.allocations += one.allocations;
+    sum.releases += one.releases;
+    sum.live += one.live;
+    sum.in_use_bytes += one.in_use_bytes;
+    sum.reserved_bytes += one.reserved_bytes;
+    sum.committed_bytes += one.committed_bytes;
+  }
+  const LargeAllocator::Stats l = large.ReadStats();
+  sum.allocations += l.allocations;
+  sum.releases += l.releases;
+  sum.live += l.live;
+  sum.in_use_bytes += l.committed_bytes;
+  sum.reserved_bytes += l.reserved_bytes + l.retained_reserved_bytes;
+  sum.committed_bytes += l.committed_bytes + l.retained_bytes;
+  *out = sum;
+  return true;
+}
+
+}  // namespace malloc
+}  // namespace slabkit
+
+#endif  // SLABKIT_MALLOC_MALLOC_STATS_H_

@@ -1,0 +1,42 @@
+"""opt_files: files of other targets as `-c opt` builds them, whatever the
+build's own mode and sanitizer flags, for checks that read optimized
+machine code (benchmarks:fast_path_golden_test)."""
+
+def _opt_impl(settings, attr):
+    return {
+        "//command_line_option:compilation_mode": "opt",
+        # Sanitizer instrumentation (--config=asan, ...) is not what ships.
+        "//command_line_option:copt": [],
+        "//command_line_option:linkopt": [],
+        # Nor a swapped-in default mapper: the fast paths do not depend on it,
+        # but the build would be another configuration.
+        "//mapper:default": "//mapper:mmap_default",
+    }
+
+_opt_transition = transition(
+    implementation = _opt_impl,
+    inputs = [],
+    outputs = [
+        "//command_line_option:compilation_mode",
+        "//command_line_option:copt",
+        "//command_line_option:linkopt",
+        "//mapper:default",
+    ],
+)
+
+def _opt_files_impl(ctx):
+    files = depset(transitive = [d[DefaultInfo].files for d in ctx.attr.srcs])
+    runfiles = ctx.runfiles(transitive_files = files)
+    for d in ctx.attr.srcs:
+        runfiles = runfiles.merge(d[DefaultInfo].default_runfiles)
+    return [DefaultInfo(files = files, runfiles = runfiles)]
+
+opt_files = rule(
+    implementation = _opt_files_impl,
+    attrs = {
+        "srcs": attr.label_list(cfg = _opt_transition),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+)
