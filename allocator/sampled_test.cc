@@ -82,14 +82,26 @@ TEST_F(SampledTest, MisusedReleasesOfSampledObjectsAreDiagnosed) {
   EXPECT_DEATH(DefaultHardenedAllocator().Release(cls, p), "double free");
 }
 
+// Every allocation is sampled here: the first ones fill the class's guarded
+// slots; once those are all held, allocations come from the slab, and keep
+// working.
 TEST_F(SampledTest, WhenSlotsRunOutAllocationGoesOnNormally) {
   const ClassId cls = Register("many", 2000);
   std::vector<void*> objects;
+  size_t guarded = 0;
   for (int i = 0; i < 3000; ++i) {
     void* p = DefaultHardenedAllocator().Allocate(cls);
     ASSERT_NE(p, nullptr) << i;
+    const bool in_slot = slab::Locate(p).guarded;
+    if (in_slot) {
+      ASSERT_EQ(guarded, objects.size()) << "a slot after the slab served " << i;
+      ++guarded;
+    }
     objects.push_back(p);
   }
+  EXPECT_GT(guarded, 0u) << "sampled into guarded slots";
+  EXPECT_LT(guarded, objects.size()) << "the slots ran out";
+  EXPECT_EQ(guard::GuardedPool::Of(objects[0])->live(), guarded);
   for (void* p : objects) DefaultHardenedAllocator().Release(cls, p);
 }
 

@@ -212,7 +212,22 @@ TYPED_TEST_P(AllocatorConformance, ManyThreadsWithCrossThreadReleases) {
     live.erase(p);
     this->Release(cls, p);
   }
-  EXPECT_TRUE(live.empty());
+  ASSERT_TRUE(live.empty()) << "the test lost track of an object";
+  // The allocator's own count agrees: every object came back, exactly once,
+  // and the released memory is handed out again.
+  const absl::StatusOr<ClassStats> stats =
+      this->subject_.allocator->GetStats(cls);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->live, 0u);
+  EXPECT_EQ(stats->allocations, stats->releases);
+  EXPECT_GT(stats->allocations, 0u);
+  std::set<void*> again;
+  for (int i = 0; i < 200; ++i) {
+    void* p = this->Allocate(cls);
+    ASSERT_NE(p, nullptr);
+    ASSERT_TRUE(again.insert(p).second) << "handed out twice";
+  }
+  for (void* p : again) this->Release(cls, p);
 }
 
 REGISTER_TYPED_TEST_SUITE_P(AllocatorConformance,
