@@ -14,6 +14,7 @@
 #include "mapper/fault_injecting_mapper.h"
 #include "mapper/fixed_region_mapper.h"
 #include "mapper/mmap_mapper.h"
+#include "testing/keep.h"
 
 namespace slabkit {
 namespace {
@@ -470,7 +471,7 @@ void ExpectHandlesKeptApart(Mine& mine, ClassId m, Theirs& theirs, ClassId t) {
 
 TYPED_TEST(HandleOwnershipTest, AnotherAllocatorsHandleIsAnUnknownClass) {
   using A = typename TestFixture::TestAllocator;
-  A& theirs = *new A(&this->mapper_);  // never destroyed: its objects live
+  A& theirs = *conformance::Keep(new A(&this->mapper_));  // outlives its objects
   absl::StatusOr<ClassId> t = theirs.Register({"theirs", 48});
   ASSERT_TRUE(t.ok());
   ExpectHandlesKeptApart(*this->allocator_, this->Register("mine", 48), theirs,
@@ -486,7 +487,7 @@ TYPED_TEST(HandleOwnershipTest, TheOtherFlavoursHandleIsAnUnknownClass) {
                                      ? kHardenedMitigations
                                      : Mitigations::kNone;
   using Other = SlabAllocator<Compose<FaultMapper, kOther>>;
-  Other& theirs = *new Other(&this->mapper_);
+  Other& theirs = *conformance::Keep(new Other(&this->mapper_));
   absl::StatusOr<ClassId> t = theirs.Register({"theirs", 64});
   ASSERT_TRUE(t.ok());
   ExpectHandlesKeptApart(*this->allocator_, this->Register("mine", 64), theirs,
