@@ -74,7 +74,13 @@ class SlabAllocator {
 
   // `mapper` must outlive the allocator and every object it hands out.
   explicit SlabAllocator(Mapper* mapper)
-      : mapper_(mapper), arena_(MapperRef(mapper)) {}
+      : mapper_(mapper), arena_(MapperRef(mapper)) {
+    // A fault in a guard page is reported as an overflow.
+    if constexpr (Has(kMitigations, Mitigations::kSpanGuards) ||
+                  Has(kMitigations, Mitigations::kPageGuards)) {
+      guard::EnsureFaultHandler();
+    }
+  }
   SlabAllocator(const SlabAllocator&) = delete;
   SlabAllocator& operator=(const SlabAllocator&) = delete;
 

@@ -24,6 +24,9 @@ uint32_t MallocClassFor(size_t n) {
 }
 
 TEST(HandleTest, AMallocClassIsUnknownToTheCApi) {
+  // The fast style's fork would hold all of malloc's class locks, more than
+  // TSan's deadlock detector tracks (docs/building.md).
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
   // malloc's class for 48-byte blocks, warm on this thread, with a block in
   // its magazine.
   void* block = Malloc::Allocate(48);
@@ -40,6 +43,7 @@ TEST(HandleTest, AMallocClassIsUnknownToTheCApi) {
 }
 
 TEST(HandleTest, ACApiObjectIsNotMallocs) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
   slabkit_class_config config = {};
   config.name = "c_api_only";
   config.size = 48;

@@ -27,6 +27,9 @@ namespace {
 using M = slabkit::malloc::BuildMalloc;
 
 using slabkit::IsPowerOfTwo;
+using slabkit::malloc::Family;
+constexpr Family kNew = Family::kNew;
+constexpr Family kNewArray = Family::kNewArray;
 
 // memalign's reading of an alignment, as glibc's: at most 16 is plain
 // malloc's; others are rounded up to a power of two. 0 for one too large to
@@ -56,11 +59,14 @@ size_t PageSize() {
 // operator new past its fast path: the new-handler loop, then bad_alloc (or
 // nullptr for the nothrow forms, which, as the standard has them, return
 // nullptr where the throwing form would throw).
+// F: new or new[] (the hardened flavour checks that delete or delete[]
+// releases it).
+template <Family F>
 ABSL_ATTRIBUTE_NOINLINE void* NewSlow(size_t n, size_t alignment,
                                       bool nothrow) {
   for (;;) {
-    void* p =
-        alignment != 0 ? M::AlignedAllocate(alignment, n) : M::Allocate(n);
+    void* p = alignment != 0 ? M::AlignedAllocate<F>(alignment, n)
+                             : M::Allocate<F>(n);
     if (p != nullptr) return p;
     std::new_handler handler = std::get_new_handler();
     if (handler == nullptr) {
@@ -79,16 +85,18 @@ ABSL_ATTRIBUTE_NOINLINE void* NewSlow(size_t n, size_t alignment,
   }
 }
 
+template <Family F>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* New(size_t n) {
-  void* p = M::Allocate(n);
+  void* p = M::Allocate<F>(n);
   if (ABSL_PREDICT_TRUE(p != nullptr)) return p;
-  return NewSlow(n, 0, false);
+  return NewSlow<F>(n, 0, false);
 }
 
+template <Family F>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* NewNothrow(size_t n) {
-  void* p = M::Allocate(n);
+  void* p = M::Allocate<F>(n);
   if (ABSL_PREDICT_TRUE(p != nullptr)) return p;
-  return NewSlow(n, 0, true);
+  return NewSlow<F>(n, 0, true);
 }
 
 size_t NewAlignment(std::align_val_t alignment) {
@@ -213,62 +221,64 @@ SLABKIT_EXPORT size_t slabkit_malloc_release_idle_memory(void) {
 }  // extern "C"
 
 // Every replaceable operator new and delete ([new.delete]).
-SLABKIT_EXPORT void* operator new(size_t n) { return New(n); }
-SLABKIT_EXPORT void* operator new[](size_t n) { return New(n); }
+SLABKIT_EXPORT void* operator new(size_t n) { return New<kNew>(n); }
+SLABKIT_EXPORT void* operator new[](size_t n) { return New<kNewArray>(n); }
 SLABKIT_EXPORT void* operator new(size_t n, const std::nothrow_t&) noexcept {
-  return NewNothrow(n);
+  return NewNothrow<kNew>(n);
 }
 SLABKIT_EXPORT void* operator new[](size_t n, const std::nothrow_t&) noexcept {
-  return NewNothrow(n);
+  return NewNothrow<kNewArray>(n);
 }
 SLABKIT_EXPORT void* operator new(size_t n, std::align_val_t a) {
-  return NewSlow(n, NewAlignment(a), false);
+  return NewSlow<kNew>(n, NewAlignment(a), false);
 }
 SLABKIT_EXPORT void* operator new[](size_t n, std::align_val_t a) {
-  return NewSlow(n, NewAlignment(a), false);
+  return NewSlow<kNewArray>(n, NewAlignment(a), false);
 }
 SLABKIT_EXPORT void* operator new(size_t n, std::align_val_t a,
                                   const std::nothrow_t&) noexcept {
-  return NewSlow(n, NewAlignment(a), true);
+  return NewSlow<kNew>(n, NewAlignment(a), true);
 }
 SLABKIT_EXPORT void* operator new[](size_t n, std::align_val_t a,
                                     const std::nothrow_t&) noexcept {
-  return NewSlow(n, NewAlignment(a), true);
+  return NewSlow<kNewArray>(n, NewAlignment(a), true);
 }
 
-SLABKIT_EXPORT void operator delete(void* p) noexcept { M::Free(p); }
-SLABKIT_EXPORT void operator delete[](void* p) noexcept { M::Free(p); }
+SLABKIT_EXPORT void operator delete(void* p) noexcept { M::Free<kNew>(p); }
+SLABKIT_EXPORT void operator delete[](void* p) noexcept {
+  M::Free<kNewArray>(p);
+}
 SLABKIT_EXPORT void operator delete(void* p, const std::nothrow_t&) noexcept {
-  M::Free(p);
+  M::Free<kNew>(p);
 }
 SLABKIT_EXPORT void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  M::Free(p);
+  M::Free<kNewArray>(p);
 }
 SLABKIT_EXPORT void operator delete(void* p, size_t n) noexcept {
-  M::FreeSized(p, n);
+  M::FreeSized<kNew>(p, n);
 }
 SLABKIT_EXPORT void operator delete[](void* p, size_t n) noexcept {
-  M::FreeSized(p, n);
+  M::FreeSized<kNewArray>(p, n);
 }
 SLABKIT_EXPORT void operator delete(void* p, std::align_val_t) noexcept {
-  M::Free(p);
+  M::Free<kNew>(p);
 }
 SLABKIT_EXPORT void operator delete[](void* p, std::align_val_t) noexcept {
-  M::Free(p);
+  M::Free<kNewArray>(p);
 }
 SLABKIT_EXPORT void operator delete(void* p, std::align_val_t,
                                     const std::nothrow_t&) noexcept {
-  M::Free(p);
+  M::Free<kNew>(p);
 }
 SLABKIT_EXPORT void operator delete[](void* p, std::align_val_t,
                                       const std::nothrow_t&) noexcept {
-  M::Free(p);
+  M::Free<kNewArray>(p);
 }
 SLABKIT_EXPORT void operator delete(void* p, size_t n,
                                     std::align_val_t a) noexcept {
-  M::FreeAlignedSized(p, NewAlignment(a), n);
+  M::FreeAlignedSized<kNew>(p, NewAlignment(a), n);
 }
 SLABKIT_EXPORT void operator delete[](void* p, size_t n,
                                       std::align_val_t a) noexcept {
-  M::FreeAlignedSized(p, NewAlignment(a), n);
+  M::FreeAlignedSized<kNewArray>(p, NewAlignment(a), n);
 }

@@ -39,6 +39,10 @@ bool Aligned(const void* p, size_t alignment) {
   return reinterpret_cast<uintptr_t>(p) % alignment == 0;
 }
 
+// The hardened flavour's block checks change what malloc_usable_size says:
+// the size asked for (the rest of the slot holds a canary).
+bool Hardened() { return strcmp(slabkit_malloc_flavour(), "hardened") == 0; }
+
 // Runs before main: malloc works before constructors have run.
 void* early_block = [] {
   void* p = malloc(100);
@@ -50,8 +54,9 @@ TEST(MallocTest, TheProgramsMallocIsSlabkit) {
   ASSERT_NE(early_block, nullptr);
   EXPECT_NE(slabkit_malloc_flavour(), nullptr);
   void* p = malloc(Opaque(40));
-  // glibc would say 40 or 56; slabkit's class is 48.
-  EXPECT_EQ(malloc_usable_size(p), 48u);
+  // glibc would say 40 or 56; slabkit's class is 48, the hardened flavour's
+  // canary takes the rest.
+  EXPECT_EQ(malloc_usable_size(p), Hardened() ? 40u : 48u);
   free(p);
   free(early_block);
 }
@@ -66,8 +71,11 @@ TEST(MallocTest, EverySizeIsAlignedAndUsableExactly) {
     // Exact: the program may use every byte it is told about.
     memset(p, 0x5a, usable);
     // Within a class, or a page, of the request; a large block the fast
-    // flavour reuses from its cache keeps up to twice that committed.
-    if (n > 256 * 1024) {
+    // flavour reuses keeps up to twice that committed. The hardened
+    // flavour's is the request, exactly.
+    if (Hardened()) {
+      EXPECT_EQ(usable, n) << n;
+    } else if (n > 256 * 1024) {
       const size_t pages = (n + kPage - 1) / kPage * kPage;
       EXPECT_GE(usable, pages) << n;
       EXPECT_LE(usable, 2 * pages) << n;
@@ -168,7 +176,8 @@ TEST(MallocTest, ReallocInPlace) {
   ExpectFilled(q, 300000, 3);
   q = static_cast<char*>(realloc(q, Opaque(400000)));
   EXPECT_EQ(q, p);
-  EXPECT_EQ(malloc_usable_size(q), (400000 + kPage - 1) / kPage * kPage);
+  EXPECT_EQ(malloc_usable_size(q),
+            Hardened() ? 400000 : (400000 + kPage - 1) / kPage * kPage);
   free(q);
 }
 
@@ -177,7 +186,7 @@ TEST(MallocTest, ReallocZeroFreesAndFailureKeepsTheBlock) {
   EXPECT_EQ(realloc(p, 0), nullptr);  // glibc: frees p
   void* r = realloc(nullptr, 24);
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(malloc_usable_size(r), 32u);
+  EXPECT_EQ(malloc_usable_size(r), Hardened() ? 24u : 32u);
   char* q = static_cast<char*>(malloc(1000));
   Fill(q, 1000, 9);
   errno = 0;
@@ -395,7 +404,6 @@ TEST(MallocDeathTest, MisuseIsReported) {
   free(big);
 }
 
-bool Hardened() { return strcmp(slabkit_malloc_flavour(), "hardened") == 0; }
 
 // The hardened flavour keeps every object's state: any double free, and any
 // use of a released object through the API, is caught on the spot.
@@ -424,8 +432,18 @@ TEST(MallocDeathTest, HardenedCatchesEveryDoubleFree) {
 TEST(MallocDeathTest, LargeBlocksAreGuarded) {
   char* big = static_cast<char*>(malloc(300000));
   const size_t usable = malloc_usable_size(big);
-  EXPECT_DEATH(Opaque(big)[usable] = 1, "");
+  const size_t pages = (usable + kPage - 1) / kPage * kPage;
+  EXPECT_DEATH(Opaque(big)[pages] = 1, "");
   EXPECT_DEATH(Opaque(big)[-1] = 1, "");
+  if (Hardened()) {
+    // Within its last page, past the request: its canary, seen on free.
+    EXPECT_DEATH(
+        {
+          Opaque(big)[usable] = 1;
+          free(big);
+        },
+        "heap buffer overflow: .*\"malloc_large\"");
+  }
   free(big);
 }
 
@@ -505,9 +523,11 @@ TEST(MallocTest, CountersFromASignalHandler) {
   const slabkit_counters before = CountersFromASignalHandler();
   void* blocks[101];
   size_t bytes = 0;
+  // 1023 bytes: the 1024 class in both flavours (the hardened one's canary
+  // takes a byte), whose objects the counters count in full.
   for (int i = 0; i < 100; ++i) {
-    blocks[i] = malloc(Opaque(1000));
-    bytes += malloc_usable_size(blocks[i]);
+    blocks[i] = malloc(Opaque(1023));
+    bytes += 1024;
   }
   blocks[100] = malloc(Opaque(3 * kMiB));
   bytes += malloc_usable_size(blocks[100]);

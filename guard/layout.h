@@ -48,6 +48,9 @@ struct GuardEvery {
   }();
 };
 
+// Mitigations::kPageGuards: objects this large get a guard page each.
+inline constexpr size_t kGuardEachObjectFrom = 4096;
+
 // The layout an allocator with `mitigations` uses: its Layout policy's,
 // with what the mitigations add (a state byte per object, a guard after
 // every span).
@@ -55,6 +58,10 @@ constexpr slab::LayoutParams LayoutWith(slab::LayoutParams params,
                                         Mitigations mitigations) {
   if (Has(mitigations, Mitigations::kObjectStates)) params.object_states = true;
   if (Has(mitigations, Mitigations::kSpanGuards)) params.span_guards = true;
+  if (Has(mitigations, Mitigations::kPageGuards)) {
+    params.guard_each_object_from = kGuardEachObjectFrom;
+  }
+  if (Has(mitigations, Mitigations::kCanaries)) params.object_sizes = true;
   return params;
 }
 

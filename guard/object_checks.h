@@ -17,12 +17,15 @@ namespace guard {
 
 // Reports `p`, which Locate() found outside class `name` (id `id`): an
 // address slabkit does not manage, one of another class (named), or a
-// malloc large block.
+// malloc large or zero-size block.
 [[noreturn]] inline void ReportForeign(const void* p, const slab::Location& loc,
                                        const char* name, uint32_t id) {
   if (loc.large) {
     ReportMisuse(Misuse::kWrongClass, p, name, id, "malloc large allocation",
                  0);
+  }
+  if (loc.zero_size) {
+    ReportMisuse(Misuse::kWrongClass, p, name, id, "malloc zero-size block", 0);
   }
   if (loc.class_id == 0) ReportMisuse(Misuse::kUnmanaged, p, name, id);
   ReportMisuse(Misuse::kWrongClass, p, name, id, OwnerName(p, loc),

@@ -45,6 +45,14 @@ const char* MisuseName(Misuse kind) {
       return "sized release with the wrong size";
     case Misuse::kReleasedObject:
       return "use of a released object";
+    case Misuse::kOverflow:
+      return "heap buffer overflow";
+    case Misuse::kWriteAfterFree:
+      return "write after free";
+    case Misuse::kMismatchedRelease:
+      return "mismatched release";
+    case Misuse::kZeroSizeAccess:
+      return "access to a zero-size block";
   }
   return "misuse";
 }
@@ -66,6 +74,9 @@ void ReportMisuse(Misuse kind, const void* address, const char* class_name,
     n += absl::SNPrintF(line + n, sizeof(line) - n,
                         "; it belongs to class \"%s\" (id %u)",
                         owner_name != nullptr ? owner_name : "?", owner_id);
+  } else if (n >= 0 && static_cast<size_t>(n) < sizeof(line) &&
+             owner_name != nullptr) {
+    n += absl::SNPrintF(line + n, sizeof(line) - n, "; %s", owner_name);
   }
   if (n < 0) n = 0;
   if (static_cast<size_t>(n) >= sizeof(line) - 1) n = sizeof(line) - 2;

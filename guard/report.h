@@ -18,6 +18,12 @@ enum class Misuse {
   kSizeMismatch,    // a sized release (free_sized, sized delete) whose size
                     // or alignment the object was not allocated with
   kReleasedObject,  // realloc or malloc_usable_size of a released object
+  kOverflow,        // bytes past the end or before the start of a block were
+                    // written (its canary or its neighbour's), seen on free
+  kWriteAfterFree,  // a freed block was written, seen when handed out again
+  kMismatchedRelease,  // released by another family than it was allocated
+                       // by (free of new, delete of new[], ...)
+  kZeroSizeAccess,     // a read or write of a zero-size block (malloc(0))
 };
 
 // Misuse reported so far in this process (each one aborts, so this is read
@@ -31,8 +37,10 @@ const char* MisuseName(Misuse kind);
 
 // Describes the misuse and aborts the process. The line reads
 //   slabkit: <kind>: address 0x..., class "<name>" (id N)[; <detail>]
-// where for kWrongClass the detail names the class that owns the address.
-// `class_name` may be null when the class is unknown.
+// where for kWrongClass the detail names the class that owns the address
+// (owner_name, owner_id), and for the others it is owner_name as given
+// ("allocated by new[], released by delete"). `class_name` may be null when
+// the class is unknown.
 [[noreturn]] void ReportMisuse(Misuse kind, const void* address,
                                const char* class_name, uint32_t class_id,
                                const char* owner_name = nullptr,

@@ -14,6 +14,7 @@
 #include "absl/debugging/symbolize.h"
 #include "absl/strings/str_format.h"
 #include "base/write_all.h"
+#include "guard/report.h"
 #include "slab/page_map.h"
 
 namespace slabkit {
@@ -89,8 +90,17 @@ void ForwardSignal(int sig, siginfo_t* info, void* ucontext) {
 void OnFault(int sig, siginfo_t* info, void* ucontext) {
   if (info->si_code > 0) {
     const void* addr = info->si_addr;
-    if (slab::LookupClass(addr, std::memory_order_relaxed) &
-        slab::kGuardedChunk) {
+    const uint32_t entry = slab::LookupClass(addr, std::memory_order_relaxed);
+    if (entry == slab::kZeroSizeChunk) {
+      ReportMisuse(Misuse::kZeroSizeAccess, addr, "malloc_zero_size", 0);
+    }
+    if (entry != 0 && entry < slab::kMaxClasses) {
+      // In a class's chunk, only a guard or address space never committed
+      // faults: an access off an object's end (or before its start).
+      ReportMisuse(Misuse::kOverflow, addr, slab::ChunkOf(addr)->class_name,
+                   entry, "an access into a guard page");
+    }
+    if (entry & slab::kGuardedChunk) {
       if (GuardedPool* pool = GuardedPool::Of(addr)) {
         pool->ReportFault(addr);
         abort();
@@ -127,6 +137,11 @@ void WriteStack(const char* what, void* const* frames, int depth) {
 }
 
 }  // namespace
+
+void EnsureFaultHandler() {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, InstallFaultHandler);
+}
 
 void SetSampleInterval(uint64_t bytes) {
   sample_interval.store(bytes, std::memory_order_relaxed);
@@ -201,8 +216,7 @@ GuardedPool* GuardedPool::Create(const SampledClass& cls,
                                         num_slots, data_bytes);
   *reinterpret_cast<PoolChunkHeader*>(base) =
       PoolChunkHeader{PoolChunkHeader::kMagic, pool};
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, InstallFaultHandler);
+  EnsureFaultHandler();
   if (!slab::RegisterChunk(base, cls.id, /*guarded=*/true).ok()) {
     (void)cls.mapper.Release(base, slab::kChunkSize);
     return nullptr;
@@ -244,8 +258,17 @@ void* GuardedPool::Allocate() {
   slot.alloc_depth = static_cast<uint8_t>(
       absl::GetStackTrace(slot.alloc_stack, kStackDepth, 1));
   slot.release_depth = 0;
+  slot.note = {};
   slot.state.store(kHeld, std::memory_order_release);
   return ObjectOf(index);
+}
+
+void GuardedPool::SetNote(const void* p, Note note) {
+  slots_[SlotIndex(p)].note = note;
+}
+
+GuardedPool::Note GuardedPool::GetNote(const void* p) const {
+  return slots_[SlotIndex(p)].note;
 }
 
 GuardedPool::ReleaseResult GuardedPool::Release(void* p) {
@@ -296,7 +319,7 @@ void GuardedPool::ReportFault(const void* addr) const {
     object = ObjectOf(index);
     const char* a = static_cast<const char*>(addr);
     if (a >= SlotBase(index) + data_bytes_) {
-      kind = "buffer overflow";  // into the guard after the object
+      kind = "heap buffer overflow";  // into the guard after the object
     } else if (slot->state.load(std::memory_order_relaxed) == kQuarantined) {
       kind = "use after free";
     }

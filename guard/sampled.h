@@ -75,6 +75,18 @@ class GuardedPool {
   ReleaseResult Release(void* p);
 
   const char* class_name() const { return cls_.name; }
+  // Bytes of each object (the class's size): it ends where a guard begins.
+  size_t object_size() const { return cls_.size; }
+
+  // For malloc's release checks: a note kept with the object at p (a held
+  // object of this pool): how it was allocated, and at what size. Unset
+  // notes read as zeros.
+  struct Note {
+    uint32_t requested;
+    uint8_t family;
+  };
+  void SetNote(const void* p, Note note);
+  Note GetNote(const void* p) const;
 
   // Calls f(object, size, stack, depth) for every sampled object the program
   // holds (racy against concurrent allocation: a snapshot, for profiles).
@@ -110,6 +122,7 @@ class GuardedPool {
     std::atomic<uint8_t> state;
     uint8_t alloc_depth;
     uint8_t release_depth;
+    Note note;
     void* alloc_stack[kStackDepth];
     void* release_stack[kStackDepth];
   };
@@ -137,6 +150,11 @@ class GuardedPool {
   size_t quarantine_count_ ABSL_GUARDED_BY(mu_) = 0;
   const size_t quarantine_capacity_;
 };
+
+// Installs (once per process) the SIGSEGV and SIGBUS handler that reports
+// faults in guarded slots and in malloc's zero-size blocks, and forwards
+// every other signal where it would have gone (sampled.cc).
+void EnsureFaultHandler();
 
 // The name of the class owning `p`, which Locate() found in a class's slab
 // chunk or in a chunk of guarded slots (for diagnostics).

@@ -26,8 +26,16 @@ template <typename Config, bool kCountFastPath = true>
 struct MagazineCacheT {
   static constexpr bool kStates =
       Has(Config::kMitigations, Mitigations::kObjectStates);
-  static constexpr bool kSample =
-      Has(Config::kMitigations, Mitigations::kGuardedSamples);
+  // What the fast paths do, from the mitigations.
+  static constexpr uint32_t kFastPath =
+      (kCountFastPath ? uint32_t{magazine::kCountCalls} : 0u) |
+      (kStates ? uint32_t{magazine::kKeepStates} : 0u) |
+      (Has(Config::kMitigations, Mitigations::kGuardedSamples)
+           ? uint32_t{magazine::kSampleGuarded}
+           : 0u) |
+      (Has(Config::kMitigations, Mitigations::kRandomReuse)
+           ? uint32_t{magazine::kRandomReuse}
+           : 0u);
   static constexpr uint32_t kCachedIds = magazine::kCachedClasses;
   using Table = magazine::ThreadTable<Config>;
 
@@ -49,18 +57,17 @@ struct MagazineCacheT {
 
   template <typename Slow>
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Allocate(uint32_t id, Slow&& slow) {
-    return magazine::Allocate<Config, kStates, kSample, kCountFastPath>(id,
-                                                                        slow);
+    return magazine::Allocate<Config, kFastPath>(id, slow);
   }
   template <typename Slow>
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void Release(uint32_t id, void* p,
                                                    Slow&& slow) {
-    return magazine::Release<Config, kStates, kCountFastPath>(id, p, slow);
+    return magazine::Release<Config, kFastPath>(id, p, slow);
   }
   template <typename Slow>
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void ReleaseOwned(uint32_t id, void* p,
                                                         Slow&& slow) {
-    return magazine::ReleaseOwned<Config, kStates, kCountFastPath>(id, p, slow);
+    return magazine::ReleaseOwned<Config, kFastPath>(id, p, slow);
   }
   static AllocateResult AllocateSlow(PerClass& c) {
     return magazine::AllocateSlow(Table::Ref(), c.cached_);

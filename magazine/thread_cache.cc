@@ -6,6 +6,8 @@
 namespace slabkit {
 namespace magazine {
 
+__thread uint64_t tls_reuse_rng __attribute__((tls_model("initial-exec")));
+
 namespace {
 
 uint32_t Count(const ClassCache& c) {
@@ -101,8 +103,8 @@ AllocateResult AllocateSlow(const ThreadTableRef& table,
     }
   }
   const auto none = [] { return static_cast<void*>(nullptr); };
-  return {cls.states ? AllocateFromEntry<true, false, true>(c, none)
-                     : AllocateFromEntry<false, false, true>(c, none),
+  return {cls.states ? AllocateFromEntry<kCountCalls | kKeepStates>(c, none)
+                     : AllocateFromEntry<kCountCalls>(c, none),
           true};
 }
 

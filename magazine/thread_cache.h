@@ -50,25 +50,39 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint8_t* StateOf(const ClassCache& c,
          index;
 }
 
+// What the fast paths do besides caching, as bits of their kFlags.
+enum FastPath : uint32_t {
+  kCountCalls = 1u << 0,  // count calls per thread, for exact stats
+  kKeepStates = 1u << 1,  // keep each object's state (Mitigations::
+                          // kObjectStates)
+  kSampleGuarded = 1u << 2,  // count allocations towards the next guarded
+                             // sample (Mitigations::kGuardedSamples), which
+                             // the slow path then serves
+  kRandomReuse = 1u << 3,    // bury each released object a few places down
+                             // the magazine (Mitigations::kRandomReuse)
+};
+
+// Per thread: the generator behind kRandomReuse's choices (an LCG; its high
+// bits are used).
+extern __thread uint64_t tls_reuse_rng __attribute__((tls_model("initial-exec")));
+
 // The fast paths. Each takes the slow path as a callable and returns through
 // it, so every exit is a return or a tail call: the fast path needs no stack
-// frame and saves no register. kStates keeps each object's state
-// (Mitigations::kObjectStates); kCount counts calls for exact stats.
+// frame and saves no register.
 
 // An object from the magazine loaded in entry `c`, else slow().
-// kSample: count the allocation towards the next guarded sample
-// (Mitigations::kGuardedSamples), which the slow path then serves.
-template <bool kStates, bool kSample, bool kCount, typename Slow>
+template <uint32_t kFlags, typename Slow>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* AllocateFromEntry(ClassCache& c,
                                                             Slow&& slow) {
-  if constexpr (kSample) {
+  constexpr bool kStates = (kFlags & kKeepStates) != 0;
+  if constexpr ((kFlags & kSampleGuarded) != 0) {
     if (ABSL_PREDICT_FALSE(guard::SampleTick(c.object_size))) return slow();
   }
   void** top = c.top;
   if (ABSL_PREDICT_FALSE(top == c.base)) return slow();  // empty, or unset
   void* p = *--top;
   c.top = top;
-  if constexpr (kCount) CountCall(c.allocations);
+  if constexpr ((kFlags & kCountCalls) != 0) CountCall(c.allocations);
   if constexpr (kStates) {
     const uint32_t data =
         (static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p)) &
@@ -85,11 +99,10 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* AllocateFromEntry(ClassCache& c,
 
 // An object from this thread's magazine for class `id` in Tag's table, else
 // slow().
-template <typename Tag, bool kStates, bool kSample, bool kCount = true,
-          typename Slow>
+template <typename Tag, uint32_t kFlags, typename Slow>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow) {
   if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return slow();
-  return AllocateFromEntry<kStates, kSample, kCount>(EntryFor<Tag>(id), slow);
+  return AllocateFromEntry<kFlags>(EntryFor<Tag>(id), slow);
 }
 
 // Caches `p` for class `id` when it is certainly the start of an object of
@@ -99,9 +112,10 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow) {
 // ReleaseOwned is the part after the page-map check, for a caller that read
 // the page map itself and found `id` there (free() knows the class only from
 // the address). `id` must be below kCachedClasses.
-template <typename Tag, bool kStates, bool kCount = true, typename Slow>
+template <typename Tag, uint32_t kFlags, typename Slow>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void ReleaseOwned(uint32_t id, void* p,
                                                       Slow&& slow) {
+  constexpr bool kStates = (kFlags & kKeepStates) != 0;
   ClassCache& c = EntryFor<Tag>(id);
   void** top = c.top;
   if (ABSL_PREDICT_FALSE(top == c.limit)) return slow();  // full, or unset
@@ -143,11 +157,25 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void ReleaseOwned(uint32_t id, void* p,
     }
   }
   *top = p;
+  if constexpr ((kFlags & kRandomReuse) != 0) {
+    // Swap p with one of the up to 8 objects below it, chosen at random, so
+    // that the next allocation does not get it (but when it is alone).
+    const uint64_t below = static_cast<uint64_t>(top - c.base);
+    const uint64_t rng = tls_reuse_rng * 6364136223846793005u + 1;
+    tls_reuse_rng = rng;
+    const uint64_t depth =
+        ((rng >> 32) * (below < 8 ? below : 8)) >> 32;  // [0, min(below, 8))
+    if (ABSL_PREDICT_TRUE(below != 0)) {
+      void** other = top - 1 - depth;
+      *top = *other;
+      *other = p;
+    }
+  }
   c.top = top + 1;
-  if constexpr (kCount) CountCall(c.releases);
+  if constexpr ((kFlags & kCountCalls) != 0) CountCall(c.releases);
 }
 
-template <typename Tag, bool kStates, bool kCount = true, typename Slow>
+template <typename Tag, uint32_t kFlags, typename Slow>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Release(uint32_t id, void* p,
                                                  Slow&& slow) {
   if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return slow();
@@ -158,20 +186,18 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Release(uint32_t id, void* p,
                          id)) {
     return slow();
   }
-  return ReleaseOwned<Tag, kStates, kCount>(id, p, slow);
+  return ReleaseOwned<Tag, kFlags>(id, p, slow);
 }
 
-// The fast paths as tests, for callers that continue differently (this one
-// does not count towards sampling).
-template <typename Tag, bool kStates = false>
+// The fast paths as tests, for callers that continue differently.
+template <typename Tag, uint32_t kFlags = kCountCalls>
 inline void* TryAllocate(uint32_t id) {
-  return Allocate<Tag, kStates, /*kSample=*/false>(
-      id, [] { return static_cast<void*>(nullptr); });
+  return Allocate<Tag, kFlags>(id, [] { return static_cast<void*>(nullptr); });
 }
-template <typename Tag, bool kStates = false>
+template <typename Tag, uint32_t kFlags = kCountCalls>
 inline bool TryRelease(uint32_t id, void* p) {
   bool cached = true;
-  Release<Tag, kStates>(id, p, [&cached] { cached = false; });
+  Release<Tag, kFlags>(id, p, [&cached] { cached = false; });
   return cached;
 }
 

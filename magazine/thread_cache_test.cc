@@ -45,7 +45,7 @@ class TestClass {
   ~TestClass() { FlushThreadClass(Table::Ref(), id_); }
 
   void* Allocate() {
-    if (void* p = cached_.states ? TryAllocate<TestTag, true>(id_)
+    if (void* p = cached_.states ? TryAllocate<TestTag, kCountCalls | kKeepStates>(id_)
                                  : TryAllocate<TestTag>(id_)) {
       return p;
     }
@@ -227,7 +227,9 @@ TEST(ThreadCacheTest, ConcurrentReleasesOfOneObjectHaveOneWinner) {
       arrived.fetch_add(1);
       while (arrived.load() < 2 * (r + 1)) {
       }
-      if (TryRelease<TestTag, true>(cls.id(), objects[r])) wins[r]++;
+      if (TryRelease<TestTag, kCountCalls | kKeepStates>(cls.id(), objects[r])) {
+        wins[r]++;
+      }
     }
     for (void* p : held) cls.Release(p);
   };

@@ -28,6 +28,9 @@ class BlockTable {
     size_t committed;
     size_t window_bytes;
     bool freed;  // freed, its window retained (LargeAllocator)
+    // What malloc's release checks note (LargeAllocator::SetNote).
+    uint8_t family;
+    size_t requested;
   };
 
   explicit BlockTable(MapperRef mapper) : mapper_(mapper) {}

@@ -64,6 +64,9 @@ bool SizeClassTable::RegisterClasses(Allocator& allocator) {
   for (size_t i = 0; i < kLookupEntries; ++i) {
     class_id[i] = static_cast<uint16_t>(ids[kLookup[i]]);
   }
+  // malloc(0) (lookup index 0 alone) names no class: the fast path, finding
+  // no cache entry, sends it to the slow path, for a zero-size block.
+  class_id[LookupIndex(0)] = 0;
   return true;
 }
 

@@ -70,6 +70,8 @@ char* LargeAllocator::ReuseLocked(size_t window, size_t alignment, size_t data,
   // Pages kept from the last block hold its data; newly committed are 0.
   if (zero) memset(start, 0, old < data ? old : data);
   e->freed = false;
+  e->family = 0;
+  e->requested = 0;
   e->committed = committed;
   UnretainLocked(best);
   CounterSub(stats_.retained_blocks, 1);
@@ -127,7 +129,7 @@ void* LargeAllocator::Allocate(size_t size, size_t alignment, bool zero) {
       CounterSet(stats_.metadata_bytes, table_.bytes());
       const uintptr_t first = ChunkIndex(base);
       for (size_t i = 0; i < chunks; ++i) {
-        Entry e{first + i, first, nullptr, 0, 0, false};
+        Entry e{first + i, first, nullptr, 0, 0, false, 0, 0};
         if (i == 0) {
           e.data = start;
           e.committed = data;
@@ -241,6 +243,21 @@ size_t LargeAllocator::ReleaseRetained() {
     }
     (void)mapper_.Release(base, window);
   }
+}
+
+void LargeAllocator::SetNote(const void* p, Note note) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Entry* block = table_.BlockOf(p);
+  if (block == nullptr || block->data != p || block->freed) return;
+  block->family = note.family;
+  block->requested = note.requested;
+}
+
+LargeAllocator::Note LargeAllocator::GetNote(const void* p) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Entry* block = table_.BlockOf(p);
+  if (block == nullptr || block->data != p || block->freed) return {};
+  return {block->requested, block->family};
 }
 
 bool LargeAllocator::Resize(void* p, size_t size) {

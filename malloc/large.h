@@ -78,6 +78,15 @@ class LargeAllocator {
   // result says what `p` was, and nothing changes unless it is kBlock.
   FindResult Free(void* p);
 
+  // For malloc's release checks: a note kept with the live block at `p`,
+  // how it was allocated and at what size (zeros until set).
+  struct Note {
+    size_t requested;
+    uint8_t family;
+  };
+  void SetNote(const void* p, Note note);
+  Note GetNote(const void* p) const;
+
   // Makes the block at `p` (a kBlock) hold `size` bytes without moving it:
   // shrinking returns the pages past the new end (they become guard), growing
   // commits pages from the trailing guard while a page of it remains. False

@@ -37,11 +37,13 @@
 #include "guard/object_checks.h"
 #include "guard/report.h"
 #include "guard/sampled.h"
+#include "malloc/block_checks.h"
 #include "malloc/class_table.h"
 #include "malloc/large.h"
 #include "malloc/malloc_config.h"
 #include "malloc/malloc_stats.h"
 #include "malloc/size_classes.h"
+#include "malloc/zero_size.h"
 #include "mapper/registry.h"
 #include "slab/chunk.h"
 #include "slab/page_map.h"
@@ -72,30 +74,50 @@ class Malloc {
   static constexpr const char* kName =
       kMitigations == Mitigations::kNone ? "malloc" : "malloc_hardened";
 
+  // The block checks (block_checks.h): canaries, zero-filled releases and
+  // release-family checks, which malloc applies together.
+  static constexpr bool kBlockChecks =
+      Has(kMitigations, Mitigations::kCanaries);
+  static_assert(kBlockChecks == Has(kMitigations, Mitigations::kFillReleased) &&
+                    kBlockChecks ==
+                        Has(kMitigations, Mitigations::kReleaseChecks),
+                "malloc's block checks come together: kCanaries, "
+                "kFillReleased and kReleaseChecks");
+  static_assert(!kBlockChecks || Allocator::kStates,
+                "malloc's block checks need Mitigations::kObjectStates");
+
   // malloc(n): n bytes aligned to 16 (8 for n <= 8), or nullptr with ENOMEM.
+  // F: the family allocating it (operator new and new[] pass theirs).
+  template <Family F = Family::kMalloc>
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Allocate(size_t n) {
-    if (ABSL_PREDICT_TRUE(n <= kLookupMax)) {
-      // 0 until the allocator is built: entry 0 of the thread cache is never
-      // set up, so the first call lands in AllocateSlow, which builds it.
-      const uint32_t id = table_.class_id[LookupIndex(n)];
-      return Cache::Allocate(id, [n] { return AllocateSlow(n); });
+    if constexpr (kBlockChecks) {
+      void* p = AllocateUnchecked(WithCanary(n));
+      if (p != nullptr) NoteAllocation(p, n, F);
+      return p;
+    } else {
+      return AllocateUnchecked(n);
     }
-    return AllocateSlow(n);
   }
 
-  // free(p).
+  // free(p); F: the family releasing it (operator delete and delete[] pass
+  // theirs).
+  template <Family F = Family::kMalloc>
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void Free(void* p) {
-    const uint32_t entry = slab::LookupClass(p, std::memory_order_relaxed);
-    if (ABSL_PREDICT_TRUE(table_.fast_free[entry] != 0)) {
-      return Cache::ReleaseOwned(entry, p, [p] { FreeSlow(p); });
+    if constexpr (kBlockChecks) {
+      if (p != nullptr) CheckRelease(p, F, 0);
     }
-    return FreeSlow(p);
+    FreeUnchecked(p);
   }
 
   // free_sized(p, n) and sized operator delete: `n` must be the size p was
-  // allocated with (or realloc'ed to); a size from another class is
-  // reported as misuse.
+  // allocated with (or realloc'ed to); a size from another class (with the
+  // block checks: another size) is reported as misuse.
+  template <Family F = Family::kMalloc>
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void FreeSized(void* p, size_t n) {
+    if constexpr (kBlockChecks) {
+      if (p != nullptr) CheckRelease(p, F, n == 0 ? kSizedZero : n);
+      return FreeUnchecked(p);
+    }
     const uint32_t entry = slab::LookupClass(p, std::memory_order_relaxed);
     if (ABSL_PREDICT_TRUE(n <= kLookupMax && table_.fast_free[entry] != 0 &&
                           table_.class_id[LookupIndex(n)] == entry)) {
@@ -105,7 +127,12 @@ class Malloc {
   }
 
   // free_aligned_sized(p, alignment, n) and aligned sized delete.
+  template <Family F = Family::kMalloc>
   static void FreeAlignedSized(void* p, size_t alignment, size_t n) {
+    if constexpr (kBlockChecks) {
+      if (p != nullptr) CheckRelease(p, F, n == 0 ? kSizedZero : n);
+      return FreeUnchecked(p);
+    }
     FreeSizedSlow(p, n, alignment);
   }
 
@@ -116,9 +143,17 @@ class Malloc {
       errno = ENOMEM;
       return nullptr;
     }
-    if (n > kMaxSmallSize) return AllocateLarge(n, 0, /*zero=*/true);
+    if (n > kMaxSmallSize) {
+      void* p = AllocateLarge(n, 0, /*zero=*/true);
+      if (kBlockChecks && p != nullptr) NoteAllocation(p, n, Family::kMalloc);
+      return p;
+    }
     void* p = Allocate(n);
-    if (p != nullptr) memset(p, 0, n);
+    // With the block checks, a block handed out is zeros as far as it is
+    // checked (block_checks.h).
+    if (p != nullptr && (!kBlockChecks || n > kFillCheckBytes)) {
+      memset(p, 0, n);
+    }
     return p;
   }
 
@@ -133,11 +168,16 @@ class Malloc {
     }
     const Block b = Validate(p);
     if (b.index >= 0) {
-      if (!b.guarded && n <= kMaxSmallSize && SizeClass(n) == b.index) {
+      if (!b.guarded && n <= kMaxSmallSize &&
+          SizeClass(WithCanary(n)) == b.index) {
+        if constexpr (kBlockChecks) {
+          SlabBlockChecks::OnResize(p, slab::Locate(p), n);
+        }
         return p;
       }
     } else if (n > kMaxSmallSize && n <= kMaxRequest &&
                state().large.Resize(p, n)) {
+      if constexpr (kBlockChecks) NoteAllocation(p, n, Family::kMalloc);
       return p;
     }
     void* q = Allocate(n);
@@ -160,20 +200,31 @@ class Malloc {
   // `n` bytes aligned to `alignment` (a power of two), or nullptr with
   // ENOMEM. Up to the page size from a class whose size is a multiple of the
   // alignment; beyond, a large block.
+  template <Family F = Family::kMalloc>
   static void* AlignedAllocate(size_t alignment, size_t n) {
     if (ABSL_PREDICT_FALSE(!Ready())) {
       errno = ENOMEM;
       return nullptr;
     }
-    const int c = AlignedSizeClass(n, alignment, page_size_);
-    if (c < 0) return AllocateLarge(n, alignment, /*zero=*/false);
-    const uint32_t id = table_.ids[c];
-    return Cache::Allocate(id, [id] { return AllocateClassSlow(id); });
+    if (n == 0 && alignment <= page_size_) {
+      return state().zero.Allocate(alignment);
+    }
+    void* p;
+    const int c = AlignedSizeClass(WithCanary(n), alignment, page_size_);
+    if (c < 0) {
+      p = AllocateLarge(n, alignment, /*zero=*/false);
+    } else {
+      const uint32_t id = table_.ids[c];
+      p = Cache::Allocate(id, [id] { return AllocateClassSlow(id); });
+    }
+    if (kBlockChecks && p != nullptr) NoteAllocation(p, n, F);
+    return p;
   }
 
   // malloc_usable_size: the bytes p may use, exactly (its class's size, or
-  // its large block's committed pages); 0 for nullptr. Misuse (an address
-  // malloc did not hand out) is reported.
+  // its large block's committed pages; with the block checks, the size it
+  // was asked for, since the rest holds its canary); 0 for nullptr. Misuse
+  // (an address malloc did not hand out) is reported.
   static size_t UsableSize(const void* p) {
     if (p == nullptr) return 0;
     return Validate(p).usable;
@@ -230,19 +281,62 @@ class Malloc {
   }
 
  private:
+  // The fast path of malloc(n), without the block checks.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void* AllocateUnchecked(size_t n) {
+    if (ABSL_PREDICT_TRUE(n <= kLookupMax)) {
+      // 0 until the allocator is built: entry 0 of the thread cache is never
+      // set up, so the first call lands in AllocateSlow, which builds it.
+      const uint32_t id = table_.class_id[LookupIndex(n)];
+      return Cache::Allocate(id, [n] { return AllocateSlow(n); });
+    }
+    return AllocateSlow(n);
+  }
+
+  // The fast path of free(p), without the block checks.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void FreeUnchecked(void* p) {
+    const uint32_t entry = slab::LookupClass(p, std::memory_order_relaxed);
+    if (ABSL_PREDICT_TRUE(table_.fast_free[entry] != 0)) {
+      return Cache::ReleaseOwned(entry, p, [p] { FreeSlow(p); });
+    }
+    return FreeSlow(p);
+  }
+
+  // The bytes a block of n needs: with the block checks, one more (for a
+  // canary) below the size from which blocks end at a guard page instead.
+  static constexpr size_t WithCanary(size_t n) {
+    return kBlockChecks && n != 0 && n < guard::kGuardEachObjectFrom ? n + 1
+                                                                     : n;
+  }
+  // CheckRelease's `sized` for a sized release of 0 bytes.
+  static constexpr size_t kSizedZero = ~size_t{0};
+
+  // The block checks of a block handed out for n bytes by `family`, and of
+  // one about to be released by `family` (sized: the size given, 0 for
+  // none); both report misuse.
+  ABSL_ATTRIBUTE_NOINLINE static void NoteAllocation(void* p, size_t n,
+                                                     Family family);
+  ABSL_ATTRIBUTE_NOINLINE static void CheckRelease(void* p, Family family,
+                                                   size_t sized);
+
   struct State {
     explicit State(typename Config::Mapper* mapper)
         : allocator(mapper),
           large(MapperRef(mapper),
                 kQuarantine ? LargeAllocator::Retention::kQuarantine
                             : LargeAllocator::Retention::kReuse,
-                kLargeReuseBytes) {}
+                kLargeReuseBytes),
+          zero(MapperRef(mapper)) {}
     Allocator allocator;
     LargeAllocator large;
+    ZeroSizeBlocks zero;
   };
 
-  // What Validate found: p's usable bytes, its class index (-1: large) and
-  // whether it is a sampled object in guarded pages.
+  // Block::index of a large block and of a zero-size block.
+  static constexpr int kLargeIndex = -1;
+  static constexpr int kZeroSizeIndex = -2;
+
+  // What Validate found: p's usable bytes, its class index (or kLargeIndex,
+  // kZeroSizeIndex) and whether it is a sampled object in guarded pages.
   struct Block {
     size_t usable;
     int index;
@@ -264,6 +358,9 @@ class Malloc {
       errno = ENOMEM;
       return nullptr;
     }
+    // malloc(0) lands here from the fast path: its table entry names no
+    // class.
+    if (n == 0) return state().zero.Allocate();
     if (n <= kMaxSmallSize) {
       return state().allocator.AllocateSlow(ClassId{table_.ids[SizeClass(n)]});
     }
@@ -291,12 +388,14 @@ class Malloc {
   static Block Validate(const void* p);
 
   static void ForkPrepare() {
+    state().zero.LockForFork();
     state().large.LockForFork();
     state().allocator.LockForFork();
   }
   static void ForkParentOrChild() {
     state().allocator.UnlockAfterFork();
     state().large.UnlockAfterFork();
+    state().zero.UnlockAfterFork();
   }
 
   // What the fast paths read (all zero until the allocator is built).
@@ -351,6 +450,80 @@ void Malloc<Config>::AddProcessHooks() {
 }
 
 template <typename Config>
+void Malloc<Config>::NoteAllocation(void* p, size_t n, Family family) {
+  const uint32_t entry = slab::LookupClass(p);
+  if (entry == slab::kLargeChunk) {
+    size_t committed = 0;
+    if (state().large.Find(p, &committed) != LargeAllocator::FindResult::kBlock) {
+      return;
+    }
+    const size_t before = state().large.GetNote(p).requested;
+    if (before != 0) ClearCanaryAfter(static_cast<char*>(p), before, committed);
+    state().large.SetNote(p, {n, static_cast<uint8_t>(family)});
+    WriteCanaryAfter(static_cast<char*>(p), n, committed);
+  } else if (entry & slab::kGuardedChunk) {
+    guard::GuardedPool* pool = guard::GuardedPool::Of(p);
+    pool->SetNote(p, {static_cast<uint32_t>(n), static_cast<uint8_t>(family)});
+    WriteCanaryAfter(static_cast<char*>(p), n, pool->object_size());
+  } else if (entry != 0 && entry < slab::kMaxClasses &&
+             table_.index_of[entry] != 0) {
+    SlabBlockChecks::OnAllocate(p, slab::LocateInSlab(p, entry), n, family,
+                                table_.index_of[entry] - 1, entry);
+  }
+}
+
+template <typename Config>
+void Malloc<Config>::CheckRelease(void* p, Family family, size_t sized) {
+  const uint32_t entry = slab::LookupClass(p);
+  Family allocated_by = family;
+  size_t requested = sized;
+  const char* name = kLargeBlocksName;
+  uint32_t id = 0;
+  if (entry == slab::kLargeChunk) {
+    size_t committed = 0;
+    if (state().large.Find(p, &committed) != LargeAllocator::FindResult::kBlock) {
+      return;  // the release path says what p is
+    }
+    const LargeAllocator::Note note = state().large.GetNote(p);
+    allocated_by = static_cast<Family>(note.family);
+    requested = note.requested;
+    if (!CanaryIntactAfter(static_cast<const char*>(p), requested, committed)) {
+      ReportMisuse(Misuse::kOverflow, p, name, id,
+                   "the bytes after it were written");
+    }
+  } else if (entry & slab::kGuardedChunk) {
+    const guard::GuardedPool* pool = guard::GuardedPool::Of(p);
+    const guard::GuardedPool::Note note = pool->GetNote(p);
+    allocated_by = static_cast<Family>(note.family);
+    requested = note.requested;
+    name = pool->class_name();
+    id = entry & ~slab::kGuardedChunk;
+    if (!CanaryIntactAfter(static_cast<const char*>(p), requested,
+                           pool->object_size())) {
+      ReportMisuse(Misuse::kOverflow, p, name, id,
+                   "the bytes after it were written");
+    }
+  } else if (entry != 0 && entry < slab::kMaxClasses &&
+             table_.index_of[entry] != 0) {
+    const slab::Location loc = slab::LocateInSlab(p, entry);
+    if (loc.object_start) {
+      SlabBlockChecks::OnRelease(p, loc, family,
+                                 sized == kSizedZero ? 0 : sized,
+                                 table_.index_of[entry] - 1, entry);
+    }
+    return;
+  } else {
+    return;  // zero-size, or not malloc's: the release path says
+  }
+  if (allocated_by != family) {
+    ReportMismatchedRelease(p, name, id, allocated_by, family);
+  }
+  if (sized != 0 && (sized == kSizedZero ? 0 : sized) != requested) {
+    ReportMisuse(Misuse::kSizeMismatch, p, name, id);
+  }
+}
+
+template <typename Config>
 void Malloc<Config>::ReportForeign(const void* p) {
   guard::ReportForeign(p, slab::Locate(p), kName, 0);
 }
@@ -370,6 +543,16 @@ void Malloc<Config>::FreeSlow(void* p) {
         ReportMisuse(Misuse::kDoubleFree, p, kLargeBlocksName, 0);
     }
   }
+  if (entry == slab::kZeroSizeChunk) {
+    switch (state().zero.Free(p)) {
+      case ZeroSizeBlocks::FreeResult::kOk:
+        return;
+      case ZeroSizeBlocks::FreeResult::kNotHeld:
+        ReportMisuse(Misuse::kDoubleFree, p, kZeroSizeName, 0);
+      case ZeroSizeBlocks::FreeResult::kNotABlock:
+        ReportMisuse(Misuse::kInterior, p, kZeroSizeName, 0);
+    }
+  }
   const uint32_t id = entry & ~slab::kGuardedChunk;
   if (ABSL_PREDICT_FALSE(id == 0 || table_.index_of[id] == 0)) {
     ReportForeign(p);
@@ -386,13 +569,16 @@ void Malloc<Config>::FreeSizedSlow(void* p, size_t n, size_t alignment) {
   const int expected = AlignedSizeClass(n, alignment, page_size_);
   // A large block was allocated with a size or alignment no class serves,
   // and holds at least n bytes.
-  const bool fits =
-      b.index < 0 ? (expected < 0 && n <= b.usable) : expected == b.index;
+  const bool fits = b.index == kZeroSizeIndex ? n == 0
+                    : b.index < 0 ? (expected < 0 && n <= b.usable)
+                                  : expected == b.index;
   if (ABSL_PREDICT_FALSE(!fits)) {
     char name[16];
     if (b.index >= 0) ClassName(b.index, name);
     ReportMisuse(Misuse::kSizeMismatch, p,
-                 b.index >= 0 ? name : kLargeBlocksName,
+                 b.index >= 0                 ? name
+                 : b.index == kZeroSizeIndex ? kZeroSizeName
+                                              : kLargeBlocksName,
                  b.index >= 0 ? table_.ids[b.index] : 0);
   }
   Free(p);
@@ -405,13 +591,22 @@ typename Malloc<Config>::Block Malloc<Config>::Validate(const void* p) {
     size_t usable = 0;
     switch (state().large.Find(p, &usable)) {
       case LargeAllocator::FindResult::kBlock:
-        return {usable, -1, false};
+        if constexpr (kBlockChecks) {
+          usable = state().large.GetNote(p).requested;
+        }
+        return {usable, kLargeIndex, false};
       case LargeAllocator::FindResult::kInterior:
         ReportMisuse(Misuse::kInterior, p, kLargeBlocksName, 0);
       case LargeAllocator::FindResult::kFreed:
       case LargeAllocator::FindResult::kNone:
         ReportMisuse(Misuse::kReleasedObject, p, kLargeBlocksName, 0);
     }
+  }
+  if (entry == slab::kZeroSizeChunk) {
+    if (!state().zero.Held(p)) {
+      ReportMisuse(Misuse::kReleasedObject, p, kZeroSizeName, 0);
+    }
+    return {0, kZeroSizeIndex, false};
   }
   const uint32_t id = entry & ~slab::kGuardedChunk;
   if (ABSL_PREDICT_FALSE(id == 0 || table_.index_of[id] == 0)) {
@@ -422,7 +617,8 @@ typename Malloc<Config>::Block Malloc<Config>::Validate(const void* p) {
   uint8_t state = slab::kObjectHeld;
   if constexpr (Allocator::kStates) {
     if (!loc.guarded && loc.object_start) {
-      state = __atomic_load_n(guard::ObjectState(loc), __ATOMIC_RELAXED);
+      state = __atomic_load_n(guard::ObjectState(loc), __ATOMIC_RELAXED) &
+              kStateMask;
     }
   }
   if (ABSL_PREDICT_FALSE((!loc.guarded && !loc.object_start) ||
@@ -433,6 +629,13 @@ typename Malloc<Config>::Block Malloc<Config>::Validate(const void* p) {
     ReportMisuse(state == slab::kObjectReleased ? Misuse::kReleasedObject
                                                 : Misuse::kNeverAllocated,
                  p, name, id);
+  }
+  if constexpr (kBlockChecks) {
+    if (!loc.guarded) {
+      return {SlabBlockChecks::Requested(loc), index, false};
+    }
+    const guard::GuardedPool::Note note = guard::GuardedPool::Of(p)->GetNote(p);
+    return {note.requested, index, true};
   }
   return {kClassSizes[index], index, loc.guarded};
 }

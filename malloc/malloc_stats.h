@@ -13,8 +13,10 @@
 namespace slabkit {
 namespace malloc {
 
-// The class name of large blocks, in reports and diagnostics.
+// The class names of large and zero-size blocks, in reports and
+// diagnostics.
 inline constexpr char kLargeBlocksName[] = "malloc_large";
+inline constexpr char kZeroSizeName[] = "malloc_zero_size";
 
 // The stats report's view (stats/report.h): the size classes, then large
 // blocks as one more row. Large blocks' in-use bytes are their committed

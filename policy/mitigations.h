@@ -27,6 +27,24 @@ enum class Mitigations : uint32_t {
   // malloc's freed large blocks are decommitted, made inaccessible and kept
   // from reuse for a while (quarantine) instead of kept for reuse.
   kLargeQuarantine = 1u << 3,
+  // Objects of a page or more each start after a guard page and end at one
+  // (a span each): an overflow or underflow off such a block faults.
+  kPageGuards = 1u << 4,
+  // The size a block was asked for is kept out of band, and the slack after
+  // it holds a canary, checked with its neighbours' when it is released:
+  // malloc's blocks always, a class's when it asks (ClassConfig::canary).
+  kCanaries = 1u << 5,
+  // Released objects are filled with zeros and checked when handed out
+  // again (a write after release is reported): malloc's blocks always, a
+  // class's when it asks (ClassConfig::fill_released).
+  kFillReleased = 1u << 6,
+  // The next allocation never gets the object released last: allocation
+  // takes one of the few most recently released at random.
+  kRandomReuse = 1u << 7,
+  // malloc's blocks remember how they were allocated (malloc, new, new[])
+  // and at what size: free of new memory, delete of new[], a sized delete
+  // with another size are reported.
+  kReleaseChecks = 1u << 8,
 };
 
 constexpr Mitigations operator|(Mitigations a, Mitigations b) {
@@ -43,7 +61,10 @@ constexpr bool Has(Mitigations set, Mitigations m) {
 // The hardened flavour (docs/safety.md): every mitigation.
 inline constexpr Mitigations kHardenedMitigations =
     Mitigations::kObjectStates | Mitigations::kSpanGuards |
-    Mitigations::kGuardedSamples | Mitigations::kLargeQuarantine;
+    Mitigations::kGuardedSamples | Mitigations::kLargeQuarantine |
+    Mitigations::kPageGuards | Mitigations::kCanaries |
+    Mitigations::kFillReleased | Mitigations::kRandomReuse |
+    Mitigations::kReleaseChecks;
 
 // The flavour's name in reports: "default" (none), "hardened" (all), or
 // "custom".

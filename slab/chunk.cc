@@ -55,11 +55,21 @@ absl::StatusOr<ClassGeometry> ComputeGeometry(size_t size, size_t alignment,
   }
 
   // Objects may use a span but its guard page.
-  const size_t span_guard = params.span_guards ? page_size : 0;
+  const bool guard_each = params.guard_each_object_from != 0 &&
+                          g.object_size >= params.guard_each_object_from;
+  const bool span_guards = params.span_guards || guard_each;
+  const size_t span_guard = span_guards ? page_size : 0;
   const size_t max_objects =
-      params.span_guards && params.max_objects_per_span != 0
+      guard_each ? 1
+      : params.span_guards && params.max_objects_per_span != 0
           ? params.max_objects_per_span
           : SIZE_MAX;
+  if (guard_each && g.object_size + span_guard > params.max_span_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "object size ", g.object_size,
+        " leaves no room for its guard page in the layout's largest span (",
+        params.max_span_bytes, ")"));
+  }
   size_t span = std::max(params.min_span_bytes, page_size);
   if (max_objects != SIZE_MAX) {
     // The smallest span that holds N objects and the guard.
@@ -90,8 +100,11 @@ absl::StatusOr<ClassGeometry> ComputeGeometry(size_t size, size_t alignment,
   // Metadata sized for the most spans that could fit, then the real count.
   const size_t state_bytes =
       params.object_states ? RoundUp(g.objects_per_span, 8) : 0;
-  const size_t per_span =
-      sizeof(SpanMeta) + g.bitmap_words * sizeof(uint64_t) + state_bytes;
+  const size_t size_bytes =
+      params.object_sizes ? g.objects_per_span * sizeof(uint32_t) : 0;
+  const size_t per_span = sizeof(SpanMeta) +
+                          g.bitmap_words * sizeof(uint64_t) + state_bytes +
+                          size_bytes;
   const size_t reserved_around = 2 * g.guard_bytes + page_size;
   if (reserved_around >= kChunkSize) {
     return absl::InvalidArgumentError("too many guard pages for a chunk");
@@ -109,9 +122,12 @@ absl::StatusOr<ClassGeometry> ComputeGeometry(size_t size, size_t alignment,
         "object size ", g.object_size, " leaves no span in a chunk"));
   }
   g.bitmap_offset = sizeof(ChunkHeader) + g.num_spans * sizeof(SpanMeta);
-  if (params.object_states) {
-    g.state_offset =
-        g.bitmap_offset + g.num_spans * g.bitmap_words * sizeof(uint64_t);
+  const size_t after_bitmaps =
+      g.bitmap_offset + g.num_spans * g.bitmap_words * sizeof(uint64_t);
+  if (params.object_states) g.state_offset = after_bitmaps;
+  if (params.object_sizes) {
+    g.size_offset = RoundUp(after_bitmaps + g.num_spans * state_bytes,
+                            sizeof(uint32_t));
   }
   g.divisor_magic = ~uint64_t{0} / g.object_size + 1;
   return g;

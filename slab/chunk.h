@@ -55,6 +55,14 @@ struct LayoutParams {
   // One state byte per object in the chunk's metadata (handed out or not),
   // for the hardened flavour's double-free detection.
   bool object_states = false;
+  // Objects of at least this many bytes (0: none) each have a span of their
+  // own, at its start, followed by its guard: an overflow off such an
+  // object's end, or an underflow before its start (the previous span's
+  // guard), faults. Costs a kernel mapping per object.
+  size_t guard_each_object_from = 0;
+  // One 32-bit record per object in the chunk's metadata (the requested size
+  // of a malloc block), for canaries.
+  bool object_sizes = false;
 };
 
 // Everything about a class's chunks that follows from its size, alignment,
@@ -74,6 +82,7 @@ struct ClassGeometry {
   size_t span_commit_bytes;  // pages committed when a span opens
   size_t span_guard_bytes;   // never committed after them (span_guards)
   size_t state_offset;       // object state bytes' offset (0: none)
+  size_t size_offset;        // object size records' offset (0: none)
   // ceil(2^64 / object_size): for an offset n < 2^32, the high half of
   // n * magic is n / object_size and the low half is below magic exactly
   // when object_size divides n (Lemire, Kaser and Kurz, 2019).
@@ -156,6 +165,11 @@ struct ChunkHeader {
     return reinterpret_cast<uint8_t*>(base() + geometry->state_offset) +
            i * geometry->objects_per_span;
   }
+  // The span's object size records (object_sizes layouts only).
+  uint32_t* sizes(size_t i) {
+    return reinterpret_cast<uint32_t*>(base() + geometry->size_offset) +
+           i * geometry->objects_per_span;
+  }
 };
 static_assert(sizeof(ChunkHeader) == 32);
 
@@ -174,23 +188,14 @@ struct Location {
   bool object_start = false;  // the first byte of an object slot
   bool guarded = false;       // in a chunk of guarded slots (no header)
   bool large = false;  // in a large allocation's chunk (class_id 0, no header)
+  bool zero_size = false;  // in a chunk of malloc's zero-size blocks (class 0)
 };
 
-// Classifies any address. Wait-free; reads only immutable chunk fields.
-inline Location Locate(const void* p) {
+// Locate for an address whose page-map entry is `class_id`, a slab class
+// (neither large, zero-size nor guarded).
+inline Location LocateInSlab(const void* p, uint32_t class_id) {
   Location loc;
-  loc.class_id = LookupClass(p);
-  if (loc.class_id == 0) return loc;
-  if (loc.class_id == kLargeChunk) {
-    loc.class_id = 0;
-    loc.large = true;
-    return loc;
-  }
-  if (loc.class_id & kGuardedChunk) {
-    loc.class_id &= ~kGuardedChunk;
-    loc.guarded = true;
-    return loc;
-  }
+  loc.class_id = class_id;
   loc.chunk = ChunkOf(p);
   const ClassGeometry& g = *loc.chunk->geometry;
   const size_t offset =
@@ -205,6 +210,29 @@ inline Location Locate(const void* p) {
   loc.object_start =
       IsObjectStart(product, g.divisor_magic) && loc.index < g.objects_per_span;
   return loc;
+}
+
+// Classifies any address. Wait-free; reads only immutable chunk fields.
+inline Location Locate(const void* p) {
+  Location loc;
+  loc.class_id = LookupClass(p);
+  if (loc.class_id == 0) return loc;
+  if (loc.class_id == kLargeChunk) {
+    loc.class_id = 0;
+    loc.large = true;
+    return loc;
+  }
+  if (loc.class_id == kZeroSizeChunk) {
+    loc.class_id = 0;
+    loc.zero_size = true;
+    return loc;
+  }
+  if (loc.class_id & kGuardedChunk) {
+    loc.class_id &= ~kGuardedChunk;
+    loc.guarded = true;
+    return loc;
+  }
+  return LocateInSlab(p, loc.class_id);
 }
 
 }  // namespace slab

@@ -38,14 +38,19 @@ absl::Status RegisterChunk(void* chunk, uint32_t class_id, bool guarded) {
   return absl::OkStatus();
 }
 
-absl::Status RegisterLargeChunk(void* chunk) {
+absl::Status RegisterSpecialChunk(void* chunk, uint32_t entry) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(chunk);
-  if ((a >> kAddressBits) != 0 || a % kChunkSize != 0) {
+  if ((a >> kAddressBits) != 0 || a % kChunkSize != 0 ||
+      (entry != kLargeChunk && entry != kZeroSizeChunk)) {
     return CodeStatus(absl::StatusCode::kInvalidArgument);
   }
   __atomic_store_n(&page_map_internal::class_of[a >> kChunkShift],
-                   static_cast<uint16_t>(kLargeChunk), __ATOMIC_RELEASE);
+                   static_cast<uint16_t>(entry), __ATOMIC_RELEASE);
   return absl::OkStatus();
+}
+
+absl::Status RegisterLargeChunk(void* chunk) {
+  return RegisterSpecialChunk(chunk, kLargeChunk);
 }
 
 void UnregisterChunk(void* chunk) {

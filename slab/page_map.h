@@ -35,7 +35,11 @@ inline constexpr uint32_t kGuardedChunk = 0x8000;
 // blocks above the largest class, mapped on their own): no class, no
 // ChunkHeader. Like kGuardedChunk it fails every fast path's comparison.
 inline constexpr uint32_t kLargeChunk = 0x4000;
-static_assert(kMaxClasses <= kLargeChunk, "class ids must not reach the flags");
+// The page-map entry of a chunk of malloc's zero-size blocks (malloc(0)):
+// address space that is never accessible, handed out 16 bytes at a time.
+inline constexpr uint32_t kZeroSizeChunk = 0x2000;
+static_assert(kMaxClasses <= kZeroSizeChunk,
+              "class ids must not reach the flags");
 
 // A new process-wide class id, never handed out before; 0 when all are used.
 uint32_t NewClassId();
@@ -76,8 +80,10 @@ absl::Status RegisterChunk(void* chunk, uint32_t class_id,
                            bool guarded = false);
 
 // Records the chunk at `chunk` (kChunkSize-aligned) as part of a large
-// allocation. InvalidArgument for a misaligned or too high address.
+// allocation, or (RegisterSpecialChunk) with another flag entry
+// (kZeroSizeChunk). InvalidArgument for a misaligned or too high address.
 absl::Status RegisterLargeChunk(void* chunk);
+absl::Status RegisterSpecialChunk(void* chunk, uint32_t entry);
 
 // Forgets a chunk recorded by RegisterChunk or RegisterLargeChunk.
 void UnregisterChunk(void* chunk);

@@ -53,7 +53,8 @@ struct MapperFactory<FileMapper> {
 
 template <>
 struct MapperFactory<FixedRegionMapper> {
-  static constexpr size_t kBytes = size_t{64} << 20;
+  // Room for page-guarded compositions (a span of their own per object).
+  static constexpr size_t kBytes = size_t{256} << 20;
   static FixedRegionMapper* Make() {
     return Keep(new FixedRegionMapper(Keep(new char[kBytes]), kBytes));
   }

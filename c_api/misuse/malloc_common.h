@@ -24,7 +24,7 @@ static int misuse_requested(int argc, char** argv) {
   exit(2);
 }
 
-static void* must_malloc(size_t n) {
+__attribute__((unused)) static void* must_malloc(size_t n) {
   void* p = malloc(n);
   if (p == NULL) {
     fprintf(stderr, "malloc(%zu) failed\n", n);
@@ -32,5 +32,14 @@ static void* must_malloc(size_t n) {
   }
   return p;
 }
+
+/* The block size a program works with: $SIZE, 8 by default. */
+__attribute__((unused)) static size_t block_size(void) {
+  const char* s = getenv("SIZE");
+  return s != NULL ? (size_t)strtoull(s, NULL, 10) : 8;
+}
+
+/* Bytes to copy from, for overflows through memcpy. */
+__attribute__((unused)) static char source_bytes[64] = "overflowing bytes overflowing bytes overflowing bytes..";
 
 #endif /* SLABKIT_C_API_MISUSE_MALLOC_COMMON_H_ */

@@ -1,6 +1,7 @@
-/* Writes one byte past a block's usable size. The hardened flavour, every
- * allocation sampled (SLABKIT_OPTIONS=sample_interval=1), places the block
- * against a guard page, so the write faults and is reported. */
+/* Writes one byte past a block's usable size, then frees it. The hardened
+ * flavour, every allocation sampled (SLABKIT_OPTIONS=sample_interval=1),
+ * places the block in a guarded slot; the byte past its size is its canary,
+ * seen broken when it is freed. */
 #include <malloc.h>
 
 #include "c_api/misuse/malloc_common.h"

@@ -36,6 +36,57 @@ def class_api_misuse_tests(misuses):
                 data = [":%s_%s" % (program, flavour)],
             )
 
+def _malloc_program(program):
+    """program.c (C) or program.cc (C++), plain code on malloc."""
+    slabkit_cc_binary(
+        name = program,
+        srcs = ["malloc_common.h"] + native.glob([program + ".c", program + ".cc"]),
+        # The misuse is the point.
+        copts = [
+            "-Wno-use-after-free",
+            "-Wno-free-nonheap-object",
+        ] + (["-Wno-mismatched-new-delete"] if program.startswith("cxx_") else []),
+        tags = ["replaces_malloc"],
+    )
+
+# The block sizes the hardened flavour's checks are tried at: a small
+# class, a page, and the largest class.
+SIZES = ["8", "4096", "262144"]
+
+def malloc_misuse_size_tests(misuses, sizes = SIZES):
+    """As malloc_misuse_tests, each program at each of `sizes` ($SIZE):
+    tests program_size_flavour_test. An env entry HOW=... picks a variant:
+    then misuses maps (program, how) pairs, written "program:how"."""
+    made = {}
+    for key, by_flavour in misuses.items():
+        program, _, how = key.partition(":")
+        if program not in made:
+            _malloc_program(program)
+            made[program] = True
+        for size in sizes:
+            for flavour, (status, words, env) in by_flavour.items():
+                native.sh_test(
+                    name = "%s%s_%s_%s_test" % (
+                        program,
+                        "_" + how.replace("-", "_") if how else "",
+                        size,
+                        flavour,
+                    ),
+                    srcs = ["expect_malloc_misuse.sh"],
+                    args = [
+                        "$(location %s)" % _MALLOC_LIBRARIES[flavour],
+                        "$(location :%s)" % program,
+                        status,
+                        "'%s'" % words,
+                        "SIZE=" + size,
+                    ] + (["HOW=" + how] if how else []) + env,
+                    data = [
+                        ":" + program,
+                        _MALLOC_LIBRARIES[flavour],
+                    ],
+                    tags = ["replaces_malloc"],
+                )
+
 def malloc_misuse_tests(misuses, variants = {}):
     """For each program: {flavour: (exit status, diagnostic words, env)}, one
     binary (program, from program.c: plain C on malloc) and a test per
@@ -44,16 +95,7 @@ def malloc_misuse_tests(misuses, variants = {}):
     for program, by_flavour in misuses.items():
         binary = variants.get(program, program)
         if binary == program:
-            slabkit_cc_binary(
-                name = program,
-                srcs = [
-                    "malloc_common.h",
-                    program + ".c",
-                ],
-                # The misuse is the point.
-                copts = ["-Wno-use-after-free"],
-                tags = ["replaces_malloc"],
-            )
+            _malloc_program(program)
         for flavour, (status, words, env) in by_flavour.items():
             native.sh_test(
                 name = program + "_" + flavour + "_test",
