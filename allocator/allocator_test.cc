@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "guard/canary.h"
 #include "gtest/gtest.h"
 #include "guard/layout.h"
 #include "guard/sampled.h"
@@ -428,6 +429,123 @@ TEST_F(HardenedAllocatorDeathTest, DoubleFreeOfAnObjectAnotherThreadCached) {
     this->allocator_->Release(cls, p);
   }).join();
   EXPECT_DEATH(this->allocator_->Release(cls, p), "double free: .*\"fig\"");
+}
+
+// The class options canary and fill_released (ClassConfig), in every
+// flavour.
+ClassConfig Checked(absl::string_view name, size_t size, bool canary,
+                    bool fill_released) {
+  ClassConfig config;
+  config.name = name;
+  config.size = size;
+  config.canary = canary;
+  config.fill_released = fill_released;
+  return config;
+}
+
+TYPED_TEST(AllocatorTest, CheckedClassesAreUsableAndCountExactly) {
+  for (bool canary : {false, true}) {
+    for (bool fill : {false, true}) {
+      if (!canary && !fill) continue;
+      absl::StatusOr<ClassId> cls =
+          this->allocator_->Register(Checked("checked", 40, canary, fill));
+      ASSERT_TRUE(cls.ok()) << cls.status();
+      std::vector<unsigned char*> objects;
+      for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < 300; ++i) {
+          auto* p =
+              static_cast<unsigned char*>(this->allocator_->Allocate(*cls));
+          ASSERT_NE(p, nullptr);
+          if (fill) {
+            for (int b = 0; b < 40; ++b) ASSERT_EQ(p[b], 0) << round;
+          }
+          memset(p, 0xEE, 40);  // every byte of the object, none past it
+          objects.push_back(p);
+        }
+        EXPECT_EQ(this->Stats(*cls).live, 300u);
+        for (unsigned char* p : objects) this->allocator_->Release(*cls, p);
+        objects.clear();
+        EXPECT_EQ(this->Stats(*cls).live, 0u);
+      }
+    }
+  }
+}
+
+TYPED_TEST(AllocatorTest, FillReleasedLeavesNoBytesOfThePreviousOwner) {
+  absl::StatusOr<ClassId> cls =
+      this->allocator_->Register(Checked("filled", 64, false, true));
+  ASSERT_TRUE(cls.ok());
+  auto* p = static_cast<unsigned char*>(this->allocator_->Allocate(*cls));
+  memset(p, 0xA5, 64);
+  this->allocator_->Release(*cls, p);
+  for (int b = 0; b < 64; ++b) ASSERT_EQ(p[b], 0) << b;  // still readable
+}
+
+TYPED_TEST(AllocatorTest, CheckedClassesRefuseWhatTheyCannotHold) {
+  ClassConfig hooked = Checked("hooked", 64, true, false);
+  hooked.object_hooks.construct = [](void*, void*) {};
+  EXPECT_EQ(this->allocator_->Register(hooked).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  hooked.canary = false;
+  hooked.fill_released = true;
+  EXPECT_EQ(this->allocator_->Register(hooked).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<ClassId> big =
+      this->allocator_->Register(Checked("big", 256 << 10, true, false));
+  EXPECT_EQ(big.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(big.status().message().find("with canary"),
+            absl::string_view::npos)
+      << big.status();
+  EXPECT_TRUE(this->allocator_
+                  ->Register(Checked("fits", (256 << 10) - kClassCanaryBytes,
+                                     true, false))
+                  .ok());
+}
+
+TYPED_TEST(AllocatorDeathTest, CanaryCatchesAnOverflowOnRelease) {
+  absl::StatusOr<ClassId> cls =
+      this->allocator_->Register(Checked("guarded40", 40, true, false));
+  ASSERT_TRUE(cls.ok());
+  for (size_t past : {size_t{0}, size_t{15}}) {
+    char* p = static_cast<char*>(this->allocator_->Allocate(*cls));
+    memset(p, 1, 40);
+    // One byte past the end, or the canary's last, changed in one bit (a
+    // value that happens to be the canary's goes unseen, as for any canary).
+    p[40 + past] ^= 0x10;
+    EXPECT_DEATH(this->allocator_->Release(*cls, p),
+                 "heap buffer overflow: address 0x[0-9a-f]+, class "
+                 "\"guarded40\"");
+    p[40 + past] ^= 0x10;
+    EXPECT_EQ(p[40 + past], static_cast<char>(guard::CanaryAt(
+                                guard::CanaryPattern(p), p + 40 + past)));
+    this->allocator_->Release(*cls, p);  // the canary restored: no report
+  }
+}
+
+TYPED_TEST(AllocatorDeathTest, FillReleasedCatchesAWriteAfterFree) {
+  absl::StatusOr<ClassId> cls =
+      this->allocator_->Register(Checked("filled64", 64, false, true));
+  ASSERT_TRUE(cls.ok());
+  char* p = static_cast<char*>(this->allocator_->Allocate(*cls));
+  this->allocator_->Release(*cls, p);
+  p[10] = 1;  // after the release
+  // Allocations reach the slot in the end, and report it there.
+  EXPECT_DEATH(
+      {
+        for (int i = 0; i < 100000; ++i) this->allocator_->Allocate(*cls);
+      },
+      "write after free: address 0x[0-9a-f]+, class \"filled64\"");
+}
+
+TYPED_TEST(AllocatorDeathTest, CheckedClassesCatchEveryDoubleFree) {
+  absl::StatusOr<ClassId> cls =
+      this->allocator_->Register(Checked("twice", 64, true, true));
+  ASSERT_TRUE(cls.ok());
+  void* q = this->allocator_->Allocate(*cls);
+  void* r = this->allocator_->Allocate(*cls);
+  this->allocator_->Release(*cls, r);
+  this->allocator_->Release(*cls, q);
+  EXPECT_DEATH(this->allocator_->Release(*cls, r), "double free: .*\"twice\"");
 }
 
 TYPED_TEST(AllocatorDeathTest, UnknownClass) {

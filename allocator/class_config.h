@@ -40,7 +40,23 @@ struct ClassConfig {
   // are handed out and must be released constructed. Excludes zero_init.
   // Hardened allocators do not sample such classes into guarded pages.
   ObjectHooks object_hooks;
+  // Checks for classes that may give up type stability's promise that a
+  // released object keeps the program's bytes (off by default; both exclude
+  // object_hooks). A class with either is served by its slab, under its
+  // lock, on every call (no per-thread cache): about 40 ns a pair.
+  // canary: each slot has kClassCanaryBytes more after the object, written
+  //   when it is handed out and checked when it is released: an overflow is
+  //   reported ("heap buffer overflow") at the release.
+  bool canary = false;
+  // fill_released: a released object is filled with zeros, and checked to
+  //   still be when handed out again: a write after free is reported
+  //   ("write after free") instead of reaching the next owner, and nothing
+  //   of the previous owner's bytes does either.
+  bool fill_released = false;
 };
+
+// The bytes a `canary` class adds to each slot (before alignment).
+inline constexpr size_t kClassCanaryBytes = 16;
 
 // A registered class. Id 0 is never valid; ids are never reused.
 struct ClassId {

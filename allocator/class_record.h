@@ -13,6 +13,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "allocator/class_config.h"
+#include "guard/canary.h"
 #include "guard/report.h"
 #include "guard/sampled.h"
 #include "mapper/mapper.h"
@@ -38,7 +39,9 @@ struct ClassRecord {
                          config.magazine_capacity, config.depot_magazines,
                          arena, SlabCallbacks{&Fill, &Spill, this}}),
         slab(id_in, name, &geometry, mapper_in, config.object_hooks),
-        caches_objects(config.object_hooks.construct != nullptr) {
+        caches_objects(config.object_hooks.construct != nullptr),
+        canary(config.canary),
+        fill_released(config.fill_released) {
     memcpy(name, config.name.data(), config.name.size());
     name[config.name.size()] = '\0';
   }
@@ -51,6 +54,12 @@ struct ClassRecord {
   // reported.
   void ReleaseToSlabLocked(const slab::Location& loc, void* ptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+
+  // A checked class's calls (checked()): an object from the slab, checked
+  // (fill_released) and given its canary; and the release of the object
+  // at `loc` to the slab, checked (canary) and filled. Each report aborts.
+  void* AllocateChecked();
+  void ReleaseChecked(const slab::Location& loc, void* ptr);
 
   // A sampled allocation from the class's guarded slots (made on first
   // use, from `arena`), or nullptr to allocate normally.
@@ -83,6 +92,10 @@ struct ClassRecord {
   slab::SlabClass slab ABSL_GUARDED_BY(mu);
   typename Stats::PerClass stats ABSL_GUARDED_BY(mu);
   const bool caches_objects;  // has object hooks: never sampled
+  // The class options' checks (ClassConfig): such a class is uncached.
+  const bool canary;
+  const bool fill_released;
+  bool checked() const { return canary || fill_released; }
   // Calls the cache did not count (uncached classes, guarded samples,
   // releases it could not take), and allocations that missed it.
   std::atomic<uint64_t> direct_allocations{0};
@@ -141,6 +154,54 @@ void ClassRecord<Cache, Stats>::ReleaseToSlabLocked(const slab::Location& loc,
     case slab::SlabClass::ReleaseResult::kNeverAllocated:
       ReportMisuse(Misuse::kNeverAllocated, ptr, name, id);
   }
+}
+
+template <typename Cache, typename Stats>
+void* ClassRecord<Cache, Stats>::AllocateChecked() {
+  void* p;
+  bool recycled;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    p = slab.Allocate(&recycled);
+    if (p == nullptr) return nullptr;
+    stats.OnTakenFromSlab();
+  }
+  char* slot = static_cast<char*>(p);
+  const size_t slot_size = geometry.object_size;
+  if (fill_released && recycled && !guard::IsZero(slot, slot_size)) {
+    const char* written = guard::FindNonzero(slot, slot + size);
+    ReportMisuse(written != nullptr ? Misuse::kWriteAfterFree
+                                    : Misuse::kOverflow,
+                 written != nullptr ? written : slot, name, id,
+                 written != nullptr
+                     ? nullptr
+                     : "the canary of this free slot was written (an "
+                       "underflow of the object after it, or a write after "
+                       "free)");
+  }
+  if (zero_init && recycled && !fill_released) memset(p, 0, size);
+  if (canary) {
+    guard::WriteCanary(guard::CanaryPattern(slot), slot + size,
+                       slot + slot_size);
+  }
+  return p;
+}
+
+template <typename Cache, typename Stats>
+void ClassRecord<Cache, Stats>::ReleaseChecked(const slab::Location& loc,
+                                               void* ptr) {
+  // Under the lock, the slab's own checks (double free, never allocated)
+  // come first, and no other thread gets the slot before it is filled.
+  std::lock_guard<std::mutex> lock(mu);
+  ReleaseToSlabLocked(loc, ptr);
+  char* slot = static_cast<char*>(ptr);
+  const size_t slot_size = geometry.object_size;
+  if (canary && guard::CanaryDiff(guard::CanaryPattern(slot), slot + size,
+                                  slot + slot_size) != 0) {
+    ReportMisuse(Misuse::kOverflow, ptr, name, id,
+                 "the bytes after it were written");
+  }
+  if (fill_released) memset(slot, 0, slot_size);
 }
 
 template <typename Cache, typename Stats>

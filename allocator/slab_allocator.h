@@ -226,13 +226,26 @@ absl::StatusOr<ClassId> SlabAllocator<Config>::Register(
         absl::StrCat("class \"", config.name,
                      "\": object caching and zero_init exclude each other"));
   }
+  if ((config.canary || config.fill_released) &&
+      (config.object_hooks.construct != nullptr ||
+       config.object_hooks.destruct != nullptr)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "class \"", config.name,
+        "\": object caching excludes canary and fill_released"));
+  }
+  if (config.canary && config.size > slab::kMaxObjectSize - kClassCanaryBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "class \"", config.name, "\": with canary, objects of at most ",
+        slab::kMaxObjectSize - kClassCanaryBytes, " bytes, not ", config.size));
+  }
   if (config.magazine_capacity > kMaxMagazineCapacity) {
     return absl::InvalidArgumentError(absl::StrCat(
         "class \"", config.name, "\": magazine capacity ",
         config.magazine_capacity, " exceeds ", kMaxMagazineCapacity));
   }
   absl::StatusOr<slab::ClassGeometry> geometry = slab::ComputeGeometry(
-      config.size, config.alignment, mapper.page_size(), kLayout);
+      config.size + (config.canary ? kClassCanaryBytes : 0), config.alignment,
+      mapper.page_size(), kLayout);
   if (!geometry.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "class \"", config.name, "\": ", geometry.status().message()));
@@ -248,6 +261,7 @@ absl::StatusOr<ClassId> SlabAllocator<Config>::Register(
                                               "\": all ", slab::kMaxClasses - 1,
                                               " class ids are in use"));
   }
+  if (config.canary) guard::InitCanarySecret();
   auto* state = new (memory) Record(id, config, *geometry, mapper, &arena_);
   classes_[id].store(state, std::memory_order_release);
   return ClassId{id};
@@ -261,6 +275,19 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
     return nullptr;
   }
   c->cache_misses.fetch_add(1, std::memory_order_relaxed);
+  if (c->checked()) {
+    void* p = c->AllocateChecked();
+    if (ABSL_PREDICT_FALSE(p == nullptr)) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    if constexpr (kStates) {
+      __atomic_store_n(guard::ObjectState(slab::Locate(p)), slab::kObjectHeld,
+                       __ATOMIC_RELAXED);
+    }
+    c->direct_allocations.fetch_add(1, std::memory_order_relaxed);
+    return p;
+  }
   if constexpr (kSamples) {
     // An allocation the fast path did not see (its entry not set up yet)
     // counts towards sampling here.
@@ -338,6 +365,10 @@ void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
                                                 : Misuse::kNeverAllocated,
                    ptr, c->name, c->id);
     }
+  }
+  if (c->checked()) {
+    c->direct_releases.fetch_add(1, std::memory_order_relaxed);
+    return c->ReleaseChecked(loc, ptr);
   }
   switch (Cache::ReleaseSlow(c->cache, ptr)) {
     case ReleaseOutcome::kCached:

@@ -45,6 +45,9 @@ ALLOCATORS = [
     ("jemalloc", LIBDIR + "/libjemalloc.so.2", "libjemalloc2"),
     ("tcmalloc", LIBDIR + "/libtcmalloc_minimal.so.4", "libtcmalloc-minimal4"),
     ("mimalloc", LIBDIR + "/libmimalloc.so.2", "libmimalloc2.0"),
+    # A hardened peer: LLVM's Scudo, as Android ships it.
+    ("scudo", "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/"
+     "libclang_rt.scudo_standalone-x86_64.so", "libclang-rt-14-dev"),
     ("slabkit", "c_api/libslabkit_malloc.so", None),
     ("slabkit-hardened", "c_api/libslabkit_malloc_hardened.so", None),
 ]
@@ -345,6 +348,12 @@ def goals(results):
             costs.append("%s %.2f" % (w.name, hard / fast))
     if costs:
         out.append("- Hardened over fast flavour, wall time: " + ", ".join(costs) + ".")
+    hardened = {a: geomean([results.ratio(w.name, a, "wall") for w in rows])
+                for a in ("slabkit-hardened", "scudo")}
+    if all(hardened.values()):
+        out.append("- Hardened allocators against mimalloc, geometric mean of wall-time "
+                   "ratios: slabkit-hardened %.2f, Scudo %.2f." % (
+                       hardened["slabkit-hardened"], hardened["scudo"]))
     return out
 
 

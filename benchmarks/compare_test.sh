@@ -12,15 +12,17 @@ if [ "$status" -ne 0 ]; then
 fi
 md="$out/results.md"
 fail() { echo "FAIL: $*"; cat "$md"; exit 1; }
-grep -q '^| workload | glibc | jemalloc | tcmalloc | mimalloc | slabkit | slabkit-hardened |$' "$md" ||
+grep -q '^| workload | glibc | jemalloc | tcmalloc | mimalloc | scudo | slabkit | slabkit-hardened |$' "$md" ||
   fail "no table header with every allocator"
 for row in larson fixed-size large-blocks; do
   grep -qE "^\| $row \| [0-9.]+ s( \([0-9.]+\))? \|.*\| [0-9.]+ s \(1\.00\) \|" "$md" ||
     fail "row $row has no figures or no ratio 1.00 for mimalloc"
 done
-grep -q '^| fixed-size class API |  |  |  |  | [0-9.]* s' "$md" || fail "class API row"
+grep -q '^| fixed-size class API |  |  |  |  |  | [0-9.]* s' "$md" || fail "class API row"
 grep -q 'Class API against mimalloc' "$md" || fail "no goals"
+grep -qE 'Hardened allocators against mimalloc.*slabkit-hardened [0-9.]+, Scudo [0-9.]+' "$md" ||
+  fail "no hardened goal"
 [ "$(head -c 4 "$out/results.png" | od -An -c | tr -d ' ')" = '211PNG' ] || fail "no PNG chart"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["runs"]) == 20, len(d["runs"])' \
-  "$out/results.json" || fail "results.json does not hold 20 cells (3 rows x 6 + 2)"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["runs"]) == 23, len(d["runs"])' \
+  "$out/results.json" || fail "results.json does not hold 23 cells (3 rows x 7 + 2)"
 echo "PASS: compare wrote tables, goals and a chart"

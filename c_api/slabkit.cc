@@ -57,6 +57,8 @@ absl::Status Register(const slabkit_class_config* config, slabkit_class* out) {
   c.zero_init = config->zero_init;
   c.magazine_capacity = config->magazine_capacity;
   c.depot_magazines = config->depot_magazines;
+  c.canary = config->canary;
+  c.fill_released = config->fill_released;
   if (config->mapper != nullptr) c.mapper = config->mapper;
   absl::StatusOr<slabkit::ClassId> id = CApi().Register(c);
   if (!id.ok()) return id.status();

@@ -44,6 +44,14 @@ typedef struct slabkit_class_config {
    * class's depot keeps before returning objects to the slab (default 16). */
   uint32_t magazine_capacity;
   uint32_t depot_magazines;
+  /* Checks that give up part of type stability's promise (a released object
+   * keeps the program's bytes); off by default, and a class with either is
+   * served without per-thread caching (docs/safety.md). canary: 16 bytes
+   * after each object are checked on release ("heap buffer overflow").
+   * fill_released: released objects are zeroed and checked to still be
+   * zeros when handed out again ("write after free"). */
+  bool canary;
+  bool fill_released;
 } slabkit_class_config;
 
 /* Registers a class and stores its handle in *out. Returns 0, or an errno

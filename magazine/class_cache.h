@@ -45,6 +45,8 @@ struct alignas(64) ClassCache {
   uint32_t state_offset;
   uint16_t objects_per_span;
   uint8_t span_shift;
+  // Object-size layouts: where the object size records are.
+  uint32_t size_offset;
 };
 static_assert(sizeof(ClassCache) == 128);
 static_assert(offsetof(ClassCache, releases) ==

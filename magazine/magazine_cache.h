@@ -59,6 +59,23 @@ struct MagazineCacheT {
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Allocate(uint32_t id, Slow&& slow) {
     return magazine::Allocate<Config, kFastPath>(id, slow);
   }
+  // With object states, the fast paths may run a caller's checks of each
+  // object they hand out or take back (magazine::ObjectRecord; Checks as
+  // magazine::NoObjectChecks). malloc's block checks use them.
+  using ObjectRecord = magazine::ObjectRecord;
+  template <typename Slow, typename Checks>
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Allocate(uint32_t id, Slow&& slow,
+                                                     const Checks& checks) {
+    static_assert(kStates, "object checks need Mitigations::kObjectStates");
+    return magazine::Allocate<Config, kFastPath>(id, slow, checks);
+  }
+  template <typename Slow, typename Checks>
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void ReleaseOwned(uint32_t id, void* p,
+                                                        Slow&& slow,
+                                                        const Checks& checks) {
+    static_assert(kStates, "object checks need Mitigations::kObjectStates");
+    return magazine::ReleaseOwned<Config, kFastPath>(id, p, slow, checks);
+  }
   template <typename Slow>
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void Release(uint32_t id, void* p,
                                                    Slow&& slow) {

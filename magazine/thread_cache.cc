@@ -71,6 +71,7 @@ bool Prepare(const ThreadTableRef& table, const CachedClass& cls) {
   c.object_size = static_cast<uint32_t>(g.object_size);
   c.zero_init = cls.zero_init ? 1 : 0;
   c.state_offset = static_cast<uint32_t>(g.state_offset);
+  c.size_offset = static_cast<uint32_t>(g.size_offset);
   c.objects_per_span = static_cast<uint16_t>(g.objects_per_span);
   c.span_shift = static_cast<uint8_t>(g.span_shift);
   table.cold[cls.id] = ClassCacheCold{nullptr, cls.depot};

@@ -39,16 +39,47 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline ClassCache& EntryFor(uint32_t id) {
   return *entry;
 }
 
-// The state byte of the object `index` of the span `data` falls in.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint8_t* StateOf(const ClassCache& c,
-                                                     const void* p,
-                                                     uint32_t data,
-                                                     uint64_t index) {
-  auto* chunk = reinterpret_cast<uint8_t*>(reinterpret_cast<uintptr_t>(p) &
-                                           ~(slab::kChunkSize - 1));
-  return chunk + c.state_offset + (data >> c.span_shift) * c.objects_per_span +
-         index;
+// The object `index` of the span `data` falls in, as its number among the
+// chunk's object records (state bytes, size records).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint64_t RecordOf(const ClassCache& c,
+                                                      uint32_t data,
+                                                      uint64_t index) {
+  return (data >> c.span_shift) * c.objects_per_span + index;
 }
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline char* ChunkBase(const void* p) {
+  return reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(p) &
+                                 ~(slab::kChunkSize - 1));
+}
+
+// An object the fast paths hand out or take back, for a caller that checks
+// objects itself (with object states only): its state byte, its size record
+// (object-size layouts only) and its slot's size.
+struct ObjectRecord {
+  uint8_t* state;
+  uint32_t* size;
+  uint32_t slot_size;
+};
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline ObjectRecord RecordFor(const ClassCache& c,
+                                                           const void* p,
+                                                           uint32_t data,
+                                                           uint64_t index) {
+  char* chunk = ChunkBase(p);
+  const uint64_t record = RecordOf(c, data, index);
+  return {reinterpret_cast<uint8_t*>(chunk + c.state_offset) + record,
+          reinterpret_cast<uint32_t*>(chunk + c.size_offset) + record,
+          c.object_size};
+}
+
+// The hooks of a caller that checks nothing: objects are held in state
+// kObjectHeld.
+struct NoObjectChecks {
+  void OnHandOut(void*, const ObjectRecord&) const {}
+  uint8_t OnTakeBack(void*, const ObjectRecord&) const {
+    return slab::kObjectHeld;
+  }
+};
 
 // What the fast paths do besides caching, as bits of their kFlags.
 enum FastPath : uint32_t {
@@ -70,10 +101,12 @@ extern __thread uint64_t tls_reuse_rng __attribute__((tls_model("initial-exec"))
 // it, so every exit is a return or a tail call: the fast path needs no stack
 // frame and saves no register.
 
-// An object from the magazine loaded in entry `c`, else slow().
-template <uint32_t kFlags, typename Slow>
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* AllocateFromEntry(ClassCache& c,
-                                                            Slow&& slow) {
+// An object from the magazine loaded in entry `c`, else slow(). With
+// object states, checks.OnHandOut(p, record) runs once p is held (the
+// caller's checks; slow() must do them itself).
+template <uint32_t kFlags, typename Slow, typename Checks = NoObjectChecks>
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* AllocateFromEntry(
+    ClassCache& c, Slow&& slow, const Checks& checks = {}) {
   constexpr bool kStates = (kFlags & kKeepStates) != 0;
   if constexpr ((kFlags & kSampleGuarded) != 0) {
     if (ABSL_PREDICT_FALSE(guard::SampleTick(c.object_size))) return slow();
@@ -90,8 +123,9 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* AllocateFromEntry(ClassCache& c,
         c.data_offset;
     const uint64_t index = slab::ObjectIndex(
         slab::OffsetProduct(data & c.span_mask, c.divisor_magic));
-    __atomic_store_n(StateOf(c, p, data, index), slab::kObjectHeld,
-                     __ATOMIC_RELAXED);
+    const ObjectRecord record = RecordFor(c, p, data, index);
+    __atomic_store_n(record.state, slab::kObjectHeld, __ATOMIC_RELAXED);
+    checks.OnHandOut(p, record);
   }
   if (ABSL_PREDICT_FALSE(c.zero_init != 0)) return memset(p, 0, c.object_size);
   return p;
@@ -99,10 +133,12 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* AllocateFromEntry(ClassCache& c,
 
 // An object from this thread's magazine for class `id` in Tag's table, else
 // slow().
-template <typename Tag, uint32_t kFlags, typename Slow>
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow) {
+template <typename Tag, uint32_t kFlags, typename Slow,
+          typename Checks = NoObjectChecks>
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow,
+                                                  const Checks& checks = {}) {
   if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return slow();
-  return AllocateFromEntry<kFlags>(EntryFor<Tag>(id), slow);
+  return AllocateFromEntry<kFlags>(EntryFor<Tag>(id), slow, checks);
 }
 
 // Caches `p` for class `id` when it is certainly the start of an object of
@@ -112,9 +148,15 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow) {
 // ReleaseOwned is the part after the page-map check, for a caller that read
 // the page map itself and found `id` there (free() knows the class only from
 // the address). `id` must be below kCachedClasses.
-template <typename Tag, uint32_t kFlags, typename Slow>
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline void ReleaseOwned(uint32_t id, void* p,
-                                                      Slow&& slow) {
+//
+// With object states, checks.OnTakeBack(p, record) runs once p is known to
+// be an object start, and returns the state byte a held object has (the
+// caller may keep more in it); p is taken when its state is that byte,
+// atomically made released. slow() must check what the fast path did not.
+template <typename Tag, uint32_t kFlags, typename Slow,
+          typename Checks = NoObjectChecks>
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void ReleaseOwned(
+    uint32_t id, void* p, Slow&& slow, const Checks& checks = {}) {
   constexpr bool kStates = (kFlags & kKeepStates) != 0;
   ClassCache& c = EntryFor<Tag>(id);
   void** top = c.top;
@@ -148,10 +190,10 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void ReleaseOwned(uint32_t id, void* p,
   if constexpr (kStates) {
     // Held -> released, atomically: of two racing releases one wins, and a
     // failed exchange changes nothing for the slow path to misread.
-    uint8_t* state = StateOf(c, p, data, index);
-    uint8_t held = slab::kObjectHeld;
+    const ObjectRecord record = RecordFor(c, p, data, index);
+    uint8_t held = checks.OnTakeBack(p, record);
     if (ABSL_PREDICT_FALSE(!__atomic_compare_exchange_n(
-            state, &held, slab::kObjectReleased, /*weak=*/false,
+            record.state, &held, slab::kObjectReleased, /*weak=*/false,
             __ATOMIC_RELAXED, __ATOMIC_RELAXED))) {
       return slow();  // not held: the slow path says why
     }

@@ -7,14 +7,21 @@
 //   ^ object start            up to kCanaryBytes           kTailCanaryBytes
 //
 // A released block is all zeros, and is checked to still be when handed out
-// again (a write after free; at its end, an underflow of the next block). The canary is a pattern keyed by the process's secret and the
-// address, so that an overflow cannot write it back by chance.
+// again (a write after free; at its end, an underflow of the next block).
+// The canary is guard/canary.h's.
+//
+// The slab checks are inline: they run on malloc's and free's fast paths.
 #ifndef SLABKIT_MALLOC_BLOCK_CHECKS_H_
 #define SLABKIT_MALLOC_BLOCK_CHECKS_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
+#include "guard/canary.h"
+#include "guard/object_checks.h"
 #include "slab/chunk.h"
 
 namespace slabkit {
@@ -40,33 +47,167 @@ inline constexpr size_t kFillCheckBytes = size_t{256} << 10;
 inline constexpr uint8_t kStateMask = 3;
 inline constexpr int kFamilyShift = 2;
 
-// For an object start `loc` (not a sampled object) of malloc's class
-// `index`, whose id is `id` (for diagnostics). Each report aborts.
+namespace block_checks_internal {
+
+// The canary regions of a block of `requested` bytes in a slot of `size`
+// (at least 8): [requested, head_end) and [tail_begin, size), where
+// head_end <= tail_begin (and both are `size` when one region covers the
+// slack).
+struct Regions {
+  size_t head_end;
+  size_t tail_begin;
+};
+inline Regions CanaryRegions(size_t size, size_t requested) {
+  if (size - requested <= kCanaryBytes + kTailCanaryBytes) return {size, size};
+  return {requested + kCanaryBytes, size - kTailCanaryBytes};
+}
+
+// The reports of the inline checks (each aborts), for a block of class
+// `id` (its chunk names the class).
+[[noreturn]] void ReportWrittenWhileFree(char* slot, size_t slot_size,
+                                         uint32_t id);
+[[noreturn]] void ReportOverwrittenCanary(char* slot, size_t slot_size,
+                                          size_t requested, uint32_t id);
+[[noreturn]] void ReportSlabRelease(void* p, uint32_t id, uint8_t state,
+                                    Family family);
+
+}  // namespace block_checks_internal
+
+// Where a slab block's records are (its state byte and size record, in its
+// chunk's metadata) and its slot's size: from the fast paths' own
+// computation, or from a Location.
+struct BlockRecord {
+  uint8_t* state;
+  uint32_t* requested;
+  size_t slot_size;
+};
+inline BlockRecord RecordOf(const slab::Location& loc) {
+  return {guard::ObjectState(loc), &loc.chunk->sizes(loc.span)[loc.index],
+          loc.chunk->geometry->object_size};
+}
+
+// The checks of a slab block of one of malloc's classes (id `id`, for
+// reports), p its start. Inline: malloc's fast paths run them from the
+// cache's (Cache::Allocate and ReleaseOwned with checks).
 class SlabBlockChecks {
  public:
-  // A block handed out for `requested` bytes by `family`: reports a write
-  // since it was freed, then notes the size and family and writes the
-  // canaries.
-  static void OnAllocate(void* p, const slab::Location& loc, size_t requested,
-                         Family family, int index, uint32_t id);
+  // A block handed out for `requested` bytes by `family`, its state held:
+  // reports a write since it was freed, then notes the size and family and
+  // writes the canaries.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void OnHandOut(void* p,
+                                                     const BlockRecord& r,
+                                                     size_t requested,
+                                                     Family family,
+                                                     uint32_t id) {
+    using namespace block_checks_internal;
+    char* slot = static_cast<char*>(p);
+    // Released blocks are zeros (so are fresh ones): anything else was
+    // written after a free.
+    if (ABSL_PREDICT_FALSE(!guard::AllZero(slot, slot + r.slot_size))) {
+      ReportWrittenWhileFree(slot, r.slot_size, id);
+    }
+    *r.requested = static_cast<uint32_t>(requested);
+    if (family != Family::kMalloc) {
+      __atomic_store_n(r.state, HeldBy(family), __ATOMIC_RELAXED);
+    }
+    WriteCanaries(slot, r.slot_size, requested);
+  }
 
   // A block about to be released by `family`, `sized` the size the caller
-  // gave (0: none). Returns false, checking nothing, when p is not a held
-  // block (the release path then says what it is). Otherwise reports a
-  // family or size that does not match, or a canary of p's that was
-  // overwritten (an overflow of p's, or an underflow of the block after its
-  // slot); then fills p with zeros and leaves its state held by malloc (what
-  // the fast path expects). Each block checks only its own slot, so checks
-  // never race with the neighbours' owners.
-  static bool OnRelease(void* p, const slab::Location& loc, Family family,
-                        size_t sized, int index, uint32_t id);
+  // gave (0: none). Returns the state byte of a block `family` holds; the
+  // caller takes p only if its state is that byte. Checks nothing unless it
+  // is (the caller's release path says what p is), but reports a block
+  // held by another family. Otherwise reports a size that does not match,
+  // or a canary of p's that was overwritten (an overflow of p's, or an
+  // underflow of the block after its slot), then fills p with zeros. Each
+  // block checks only its own slot, so checks never race with the
+  // neighbours' owners.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static uint8_t OnTakeBack(void* p,
+                                                         const BlockRecord& r,
+                                                         Family family,
+                                                         size_t sized,
+                                                         uint32_t id) {
+    using namespace block_checks_internal;
+    const uint8_t held = HeldBy(family);
+    const uint8_t state = __atomic_load_n(r.state, __ATOMIC_RELAXED);
+    if (ABSL_PREDICT_FALSE(state != held)) {
+      if ((state & kStateMask) == slab::kObjectHeld) {
+        ReportSlabRelease(p, id, state, family);
+      }
+      return held;
+    }
+    char* slot = static_cast<char*>(p);
+    const size_t requested = *r.requested;
+    if (ABSL_PREDICT_FALSE(sized != 0 && sized != requested)) {
+      ReportSlabRelease(p, id, state, family);
+    }
+    if (ABSL_PREDICT_FALSE(!CanariesIntact(slot, r.slot_size, requested))) {
+      ReportOverwrittenCanary(slot, r.slot_size, requested, id);
+    }
+    memset(slot, 0, r.slot_size);
+    return held;
+  }
+
+  // The same for the slow paths, at `loc` (an object start). OnRelease
+  // leaves a checked block's state held by malloc (what the slow release
+  // path expects).
+  static void OnAllocate(void* p, const slab::Location& loc, size_t requested,
+                         Family family) {
+    OnHandOut(p, RecordOf(loc), requested, family, loc.class_id);
+  }
+  static void OnRelease(void* p, const slab::Location& loc, Family family,
+                        size_t sized) {
+    const BlockRecord r = RecordOf(loc);
+    const uint8_t held = OnTakeBack(p, r, family, sized, loc.class_id);
+    if (held != slab::kObjectHeld &&
+        __atomic_load_n(r.state, __ATOMIC_RELAXED) == held) {
+      __atomic_store_n(r.state, slab::kObjectHeld, __ATOMIC_RELAXED);
+    }
+  }
 
   // The size p was asked for (a held block).
-  static size_t Requested(const slab::Location& loc);
+  static size_t Requested(const slab::Location& loc) {
+    return *RecordOf(loc).requested;
+  }
 
   // The held block p now holds `requested` bytes in the same slot (realloc
   // in place): new bytes read as zeros, the canaries move.
   static void OnResize(void* p, const slab::Location& loc, size_t requested);
+
+ private:
+  // The state byte of a block `family` holds.
+  static constexpr uint8_t HeldBy(Family family) {
+    return static_cast<uint8_t>(slab::kObjectHeld |
+                                (uint8_t(family) << kFamilyShift));
+  }
+  // The canaries of a block of `requested` bytes in a slot of `size`
+  // (CanaryRegions), whose end is 8-byte aligned.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void WriteCanaries(char* slot,
+                                                         size_t size,
+                                                         size_t requested) {
+    using namespace block_checks_internal;
+    const uint64_t pattern = guard::CanaryPattern(slot);
+    const Regions r = CanaryRegions(size, requested);
+    if (ABSL_PREDICT_TRUE(r.head_end == size)) {
+      return guard::WriteCanary<true>(pattern, slot + requested, slot + size);
+    }
+    guard::WriteCanary(pattern, slot + requested, slot + r.head_end);
+    guard::WriteCanary<true>(pattern, slot + r.tail_begin, slot + size);
+  }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static bool CanariesIntact(const char* slot,
+                                                          size_t size,
+                                                          size_t requested) {
+    using namespace block_checks_internal;
+    const uint64_t pattern = guard::CanaryPattern(slot);
+    const Regions r = CanaryRegions(size, requested);
+    if (ABSL_PREDICT_TRUE(r.head_end == size)) {
+      return guard::CanaryDiff<true>(pattern, slot + requested, slot + size) ==
+             0;
+    }
+    return (guard::CanaryDiff(pattern, slot + requested, slot + r.head_end) |
+            guard::CanaryDiff<true>(pattern, slot + r.tail_begin,
+                                    slot + size)) == 0;
+  }
 };
 
 // Reports p, of `class_name` (id `id`), allocated by one family and
@@ -75,9 +216,9 @@ class SlabBlockChecks {
                                           uint32_t id, Family allocated_by,
                                           Family released_by);
 
-// For blocks outside slab slots (malloc's large blocks): the canary in the
-// up to kCanaryBytes after `requested` bytes at `block`, within `room` bytes
-// that the block may use.
+// For blocks outside slab slots (malloc's large blocks, sampled objects):
+// the canary in the up to kCanaryBytes after `requested` bytes at `block`,
+// within `room` bytes that the block may use.
 void WriteCanaryAfter(char* block, size_t requested, size_t room);
 bool CanaryIntactAfter(const char* block, size_t requested, size_t room);
 void ClearCanaryAfter(char* block, size_t requested, size_t room);

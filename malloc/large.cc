@@ -14,7 +14,7 @@ LargeAllocator::LargeAllocator(MapperRef mapper, Retention retention,
     : mapper_(mapper),
       page_(mapper.page_size()),
       retention_(retention),
-      reuse_bytes_(retention == Retention::kReuse ? reuse_bytes : 0),
+      reuse_bytes_(retention == Retention::kUnmap ? 0 : reuse_bytes),
       table_(mapper) {}
 
 void LargeAllocator::ForgetLocked(uintptr_t first, size_t window) {
@@ -29,14 +29,32 @@ void LargeAllocator::UnretainLocked(int i) {
   --num_retained_;
 }
 
+int LargeAllocator::FirstQuarantinedLocked() const {
+  // The newest windows, up to kRetainedSlots of them and half the byte
+  // budget (so that the rest of the budget is left for windows to reuse).
+  size_t bytes = 0;
+  int i = num_retained_;
+  while (i > 0 && num_retained_ - i < kRetainedSlots) {
+    const size_t next = bytes + table_.Find(retained_[i - 1])->committed;
+    if (next > reuse_bytes_ / 2 && i != num_retained_) break;
+    bytes = next;
+    --i;
+  }
+  return i;
+}
+
 char* LargeAllocator::ReuseLocked(size_t window, size_t alignment, size_t data,
                                   bool zero) {
   // Among windows of this size with the same leading guard (the usual case:
   // page alignment), the best fit: the least committed that holds `data`,
-  // else the most committed.
+  // else the most committed. Quarantined windows (the newest) are not
+  // candidates.
+  const int reusable = retention_ == Retention::kQuarantine
+                           ? FirstQuarantinedLocked()
+                           : num_retained_;
   int best = -1;
   Entry* e = nullptr;
-  for (int i = 0; i < num_retained_; ++i) {
+  for (int i = 0; i < reusable; ++i) {
     Entry* c = table_.Find(retained_[i]);
     char* start = ChunkAddress(c->first) + alignment;
     if (c->window_bytes != window || c->data != start ||
@@ -53,7 +71,18 @@ char* LargeAllocator::ReuseLocked(size_t window, size_t alignment, size_t data,
   }
   if (e == nullptr) return nullptr;
   char* start = e->data;
-  const size_t old = e->committed;
+  size_t old = e->committed;
+  if (retention_ == Retention::kQuarantine && old != 0) {
+    // Out of quarantine, its pages are still a guard: made usable with
+    // their bytes where the mapper can, else given back (they commit again
+    // as zeros below).
+    if (!mapper_.CanUnprotect() || !mapper_.Unprotect(start, old).ok()) {
+      if (!mapper_.Decommit(start, old).ok()) return nullptr;
+      CounterSub(stats_.retained_bytes, old);
+      e->committed = 0;
+      old = 0;
+    }
+  }
   size_t committed = old;
   if (data > old) {
     if (!mapper_.Commit(start + old, data - old).ok()) return nullptr;
@@ -100,7 +129,7 @@ void* LargeAllocator::Allocate(size_t size, size_t alignment, bool zero) {
   const size_t window = RoundUp(alignment + data + page_, slab::kChunkSize);
   const size_t window_alignment =
       alignment > slab::kChunkSize ? alignment : slab::kChunkSize;
-  if (retention_ == Retention::kReuse) {
+  if (retention_ != Retention::kUnmap) {
     std::lock_guard<std::mutex> lock(mu_);
     if (char* start = ReuseLocked(window, alignment, data, zero)) return start;
   }
@@ -167,7 +196,7 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
   struct Victim {
     char* base;
     size_t window;
-  } victims[kRetainedSlots + 1];
+  } victims[kCapacity + 1];
   int n = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -183,10 +212,10 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
     CounterSub(stats_.committed_bytes, committed);
     CounterSub(stats_.reserved_bytes, window);
     size_t kept = committed;  // what the retained window keeps committed
-    if (retention_ == Retention::kQuarantine) {
-      // If the pages cannot be given back they stay, inaccessible.
+    if (retention_ == Retention::kQuarantine &&
+        !mapper_.Protect(block->data, committed).ok()) {
+      // Still accessible: at least its bytes go.
       if (mapper_.Decommit(block->data, committed).ok()) kept = 0;
-      (void)mapper_.Protect(block->data, committed);
       block->committed = kept;
     }
     const bool retain =
@@ -196,7 +225,8 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
       ForgetLocked(first, window);
       victims[n++] = {ChunkAddress(first), window};
     } else {
-      if (num_retained_ == kRetainedSlots) {
+      if (num_retained_ ==
+          (retention_ == Retention::kQuarantine ? kCapacity : kRetainedSlots)) {
         EvictOldestLocked(&victims[n].base, &victims[n].window);
         ++n;
         block = table_.Find(first);  // erasing moved entries
@@ -206,10 +236,24 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
       CounterAdd(stats_.retained_blocks, 1);
       CounterAdd(stats_.retained_bytes, kept);
       CounterAdd(stats_.retained_reserved_bytes, window);
-      while (retention_ == Retention::kReuse &&
-             stats_.retained_bytes > reuse_bytes_) {
-        EvictOldestLocked(&victims[n].base, &victims[n].window);
-        ++n;
+      if (retention_ == Retention::kReuse) {
+        while (stats_.retained_bytes > reuse_bytes_) {
+          EvictOldestLocked(&victims[n].base, &victims[n].window);
+          ++n;
+        }
+      } else {
+        // Over the budget, the oldest windows' pages go back; the windows
+        // (and their quarantine) stay.
+        for (int i = 0; i < num_retained_ &&
+                        stats_.retained_bytes > reuse_bytes_;
+             ++i) {
+          Entry* e = table_.Find(retained_[i]);
+          if (e->committed != 0 &&
+              mapper_.Decommit(e->data, e->committed).ok()) {
+            CounterSub(stats_.retained_bytes, e->committed);
+            e->committed = 0;
+          }
+        }
       }
     }
   }

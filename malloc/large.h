@@ -21,11 +21,19 @@
 //   with no system call, or one to commit or return the difference. At most
 //   kRetainedSlots windows and `reuse_bytes` of committed memory are
 //   retained, the oldest evicted first;
-// - kQuarantine (Mitigations::kLargeQuarantine): its data is decommitted and
-//   made inaccessible, its window retained reserved, its record marked
-//   freed, and it is never reused: a use after free faults, and the address
-//   goes to no other block (which a stale pointer could then free) until
-//   kRetainedSlots more blocks have been freed.
+// - kQuarantine (Mitigations::kLargeQuarantine): its data is made
+//   inaccessible and its record marked freed, and it is not reused until
+//   kRetainedSlots more blocks have been freed or, sooner, until newer
+//   freed windows make up half of `reuse_bytes` (always at least one frees
+//   later): a use after free faults, and
+//   the address goes to no other block (which a stale pointer could then
+//   free). Then, as kReuse, it may serve a request of its window's size,
+//   its pages made accessible again with their bytes (the mapper's
+//   Unprotect; without one they are given back and fault in as zeros), so
+//   that steady-state large allocation makes no mapping and faults no page.
+//   Retained windows keep at most `reuse_bytes` committed (the oldest
+//   windows' pages go back first; their windows stay), and at most
+//   kCapacity windows are retained, the oldest unmapped first.
 // A retained block is still known, so freeing it again is told apart
 // (kFreed) from freeing an address never allocated. ReleaseRetained() gives
 // every retained window back.
@@ -50,10 +58,13 @@ class LargeAllocator {
  public:
   enum class Retention { kUnmap, kReuse, kQuarantine };
   static constexpr int kRetainedSlots = 16;
+  // Windows retained at most: kRetainedSlots, and as many again in
+  // quarantine.
+  static constexpr int kCapacity = 2 * kRetainedSlots;
 
   // `mapper` must outlive the allocator and its blocks; its page size must
-  // divide slab::kChunkSize. `reuse_bytes` bounds what kReuse keeps
-  // committed.
+  // divide slab::kChunkSize. `reuse_bytes` bounds what kReuse and
+  // kQuarantine keep committed.
   explicit LargeAllocator(MapperRef mapper,
                           Retention retention = Retention::kUnmap,
                           size_t reuse_bytes = 0);
@@ -131,6 +142,9 @@ class LargeAllocator {
   // Forgets the oldest retained window; the caller unmaps it.
   void EvictOldestLocked(char** base, size_t* window)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // kQuarantine: the index in retained_ of the oldest window still in
+  // quarantine (num_retained_ when none is).
+  int FirstQuarantinedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes retained_[i], keeping the rest oldest first.
   void UnretainLocked(int i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -142,7 +156,7 @@ class LargeAllocator {
   BlockTable table_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
   // First chunk of each retained window, oldest first.
-  uintptr_t retained_[kRetainedSlots] ABSL_GUARDED_BY(mu_) = {};
+  uintptr_t retained_[kCapacity] ABSL_GUARDED_BY(mu_) = {};
   int num_retained_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -253,12 +254,13 @@ TEST(LargeAllocatorReuseTest, EvictsOldestBeyondItsLimits) {
   large.ReleaseRetained();
 }
 
-// The hardened flavour's quarantine: a freed block's pages go back and
-// fault, it is known as freed, and its window goes to no other block until
-// kRetainedSlots more have been freed.
+// The hardened flavour's quarantine: a freed block's pages fault, it is
+// known as freed, and its window goes to no other block until
+// kRetainedSlots more have been freed (these within half the byte budget);
+// then it is reused, with no new mapping.
 TEST(LargeAllocatorQuarantineTest, FreedWindowsAreKeptOffLimits) {
   LargeAllocator large{MapperRef(&mmap_mapper),
-                       LargeAllocator::Retention::kQuarantine};
+                       LargeAllocator::Retention::kQuarantine, 64 << 20};
   char* first = static_cast<char*>(large.Allocate(1 << 20, 0));
   ASSERT_NE(first, nullptr);
   memset(first, 1, 1 << 20);
@@ -267,22 +269,76 @@ TEST(LargeAllocatorQuarantineTest, FreedWindowsAreKeptOffLimits) {
   EXPECT_DEATH(first[0] = 1, "");
   LargeAllocator::Stats s = large.GetStats();
   EXPECT_EQ(s.retained_blocks, 1u);
-  EXPECT_EQ(s.retained_bytes, 0u) << "quarantined pages are given back";
-  // Blocks of the same size, made and freed: none takes the window.
+  // Blocks of the same size, made and freed: none takes the window while
+  // it is in quarantine.
+  std::set<char*> seen;
   for (int i = 0; i < LargeAllocator::kRetainedSlots - 1; ++i) {
     char* p = static_cast<char*>(large.Allocate(1 << 20, 0));
     ASSERT_NE(p, nullptr);
     EXPECT_NE(p, first);
+    seen.insert(p);
     ASSERT_EQ(large.Free(p), LargeAllocator::FindResult::kBlock);
   }
   EXPECT_EQ(large.Find(first, nullptr), LargeAllocator::FindResult::kFreed);
-  // One more free: the oldest leaves quarantine and is unmapped.
+  EXPECT_EQ(large.GetStats().reuses, 0u);
+  // One more free: the oldest leaves quarantine, and the next block of its
+  // size takes it, usable again and holding its bytes (the mapper has
+  // Unprotect), with no new mapping.
   char* last = static_cast<char*>(large.Allocate(1 << 20, 0));
+  EXPECT_EQ(seen.count(last), 0u);
   ASSERT_EQ(large.Free(last), LargeAllocator::FindResult::kBlock);
-  EXPECT_EQ(large.Find(first, nullptr), LargeAllocator::FindResult::kNone);
+  char* again = static_cast<char*>(large.Allocate(1 << 20, 0, /*zero=*/false));
+  EXPECT_EQ(again, first);
+  EXPECT_EQ(large.GetStats().reuses, 1u);
+  EXPECT_EQ(again[0], 1);
+  again[(1 << 20) - 1] = 2;
+  ASSERT_EQ(large.Free(again), LargeAllocator::FindResult::kBlock);
   large.ReleaseRetained();
   EXPECT_EQ(large.Find(last, nullptr), LargeAllocator::FindResult::kNone);
   EXPECT_EQ(large.GetStats().retained_blocks, 0u);
+}
+
+// Past its byte budget, the quarantine gives the oldest windows' pages back
+// but keeps the windows (still known as freed, still faulting).
+TEST(LargeAllocatorQuarantineTest, PagesOverTheBudgetGoBack) {
+  LargeAllocator large{MapperRef(&mmap_mapper),
+                       LargeAllocator::Retention::kQuarantine, 2 << 20};
+  char* blocks[4];
+  for (char*& b : blocks) {
+    b = static_cast<char*>(large.Allocate(1 << 20, 0));
+    ASSERT_NE(b, nullptr);
+    memset(b, 1, 1 << 20);
+  }
+  for (char* b : blocks) ASSERT_EQ(large.Free(b), LargeAllocator::FindResult::kBlock);
+  const LargeAllocator::Stats s = large.GetStats();
+  EXPECT_EQ(s.retained_blocks, 4u);
+  EXPECT_LE(s.retained_bytes, size_t{2} << 20);
+  for (char* b : blocks) {
+    EXPECT_EQ(large.Find(b, nullptr), LargeAllocator::FindResult::kFreed);
+  }
+  EXPECT_DEATH(blocks[0][0] = 1, "");
+  large.ReleaseRetained();
+}
+
+// Without the mapper's Unprotect, a window out of quarantine is given back
+// and commits again as zeros.
+TEST(LargeAllocatorQuarantineTest, WithoutUnprotectReusedPagesReadZeros) {
+  FaultInjectingMapper<MmapMapper> plain(&mmap_mapper);  // no Unprotect
+  LargeAllocator large{MapperRef(&plain),
+                       LargeAllocator::Retention::kQuarantine, 64 << 20};
+  char* first = static_cast<char*>(large.Allocate(1 << 20, 0));
+  ASSERT_NE(first, nullptr);
+  memset(first, 1, 1 << 20);
+  ASSERT_EQ(large.Free(first), LargeAllocator::FindResult::kBlock);
+  for (int i = 0; i < LargeAllocator::kRetainedSlots; ++i) {
+    ASSERT_EQ(large.Free(large.Allocate(2 << 20, 0)),
+              LargeAllocator::FindResult::kBlock);
+  }
+  char* again = static_cast<char*>(large.Allocate(1 << 20, 0, /*zero=*/false));
+  EXPECT_EQ(again, first);
+  for (size_t i = 0; i < (1 << 20); i += 4096) ASSERT_EQ(again[i], 0) << i;
+  ASSERT_EQ(large.Free(again), LargeAllocator::FindResult::kBlock);
+  large.ReleaseRetained();
 }
 
 TEST(LargeAllocatorTest, HugeSizesFail) {

@@ -91,9 +91,16 @@ class Malloc {
   template <Family F = Family::kMalloc>
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Allocate(size_t n) {
     if constexpr (kBlockChecks) {
-      void* p = AllocateUnchecked(WithCanary(n));
-      if (p != nullptr) NoteAllocation(p, n, F);
-      return p;
+      // The block checks run inside the cache's fast path, on the records
+      // it finds anyway; the slow path runs them itself.
+      const size_t with_canary = WithCanary(n);
+      if (ABSL_PREDICT_TRUE(with_canary <= kLookupMax)) {
+        const uint32_t id = table_.class_id[LookupIndex(with_canary)];
+        return Cache::Allocate(
+            id, [n] { return AllocateSlowChecked(n, F); },
+            HandOutChecks<F>{n, id});
+      }
+      return AllocateSlowChecked(n, F);
     } else {
       return AllocateUnchecked(n);
     }
@@ -104,9 +111,10 @@ class Malloc {
   template <Family F = Family::kMalloc>
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void Free(void* p) {
     if constexpr (kBlockChecks) {
-      if (p != nullptr) CheckRelease(p, F, 0);
+      return FreeChecked<F>(p, 0);
+    } else {
+      return FreeUnchecked(p);
     }
-    FreeUnchecked(p);
   }
 
   // free_sized(p, n) and sized operator delete: `n` must be the size p was
@@ -115,8 +123,7 @@ class Malloc {
   template <Family F = Family::kMalloc>
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void FreeSized(void* p, size_t n) {
     if constexpr (kBlockChecks) {
-      if (p != nullptr) CheckRelease(p, F, n == 0 ? kSizedZero : n);
-      return FreeUnchecked(p);
+      return FreeChecked<F>(p, n == 0 ? kSizedZero : n);
     }
     const uint32_t entry = slab::LookupClass(p, std::memory_order_relaxed);
     if (ABSL_PREDICT_TRUE(n <= kLookupMax && table_.fast_free[entry] != 0 &&
@@ -130,8 +137,7 @@ class Malloc {
   template <Family F = Family::kMalloc>
   static void FreeAlignedSized(void* p, size_t alignment, size_t n) {
     if constexpr (kBlockChecks) {
-      if (p != nullptr) CheckRelease(p, F, n == 0 ? kSizedZero : n);
-      return FreeUnchecked(p);
+      return FreeChecked<F>(p, n == 0 ? kSizedZero : n);
     }
     FreeSizedSlow(p, n, alignment);
   }
@@ -312,11 +318,59 @@ class Malloc {
 
   // The block checks of a block handed out for n bytes by `family`, and of
   // one about to be released by `family` (sized: the size given, 0 for
-  // none); both report misuse.
+  // none, kSizedZero for 0), on the slow paths; both report misuse.
   ABSL_ATTRIBUTE_NOINLINE static void NoteAllocation(void* p, size_t n,
                                                      Family family);
-  ABSL_ATTRIBUTE_NOINLINE static void CheckRelease(void* p, Family family,
-                                                   size_t sized);
+  ABSL_ATTRIBUTE_NOINLINE static void CheckReleaseSlow(void* p, Family family,
+                                                       size_t sized);
+
+  // The block checks on the cache's fast paths (Cache::Allocate and
+  // ReleaseOwned with checks), for a block of class `id`.
+  template <Family F>
+  struct HandOutChecks {
+    size_t requested;
+    uint32_t id;
+    ABSL_ATTRIBUTE_ALWAYS_INLINE void OnHandOut(
+        void* p, const typename Cache::ObjectRecord& r) const {
+      SlabBlockChecks::OnHandOut(p, {r.state, r.size, r.slot_size}, requested,
+                                 F, id);
+    }
+  };
+  template <Family F>
+  struct TakeBackChecks {
+    size_t sized;
+    uint32_t id;
+    ABSL_ATTRIBUTE_ALWAYS_INLINE uint8_t
+    OnTakeBack(void* p, const typename Cache::ObjectRecord& r) const {
+      return SlabBlockChecks::OnTakeBack(p, {r.state, r.size, r.slot_size}, F,
+                                         sized, id);
+    }
+  };
+
+  // free with the block checks (sized as for CheckReleaseSlow).
+  template <Family F>
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void FreeChecked(void* p, size_t sized) {
+    const uint32_t entry = slab::LookupClass(p, std::memory_order_relaxed);
+    if (ABSL_PREDICT_TRUE(table_.fast_free[entry] != 0)) {
+      return Cache::ReleaseOwned(
+          entry, p, [p, sized] { FreeSlowChecked(p, F, sized); },
+          TakeBackChecks<F>{sized, entry});
+    }
+    return FreeSlowChecked(p, F, sized);
+  }
+
+  ABSL_ATTRIBUTE_NOINLINE static void* AllocateSlowChecked(size_t n,
+                                                           Family family) {
+    void* p = AllocateSlow(WithCanary(n));
+    if (p != nullptr) NoteAllocation(p, n, family);
+    return p;
+  }
+  ABSL_ATTRIBUTE_NOINLINE static void FreeSlowChecked(void* p, Family family,
+                                                      size_t sized) {
+    if (p == nullptr) return;
+    CheckReleaseSlow(p, family, sized);
+    FreeSlow(p);
+  }
 
   struct State {
     explicit State(typename Config::Mapper* mapper)
@@ -434,6 +488,7 @@ bool Malloc<Config>::Init() {
 
 template <typename Config>
 bool Malloc<Config>::Build() {
+  if constexpr (kBlockChecks) guard::InitCanarySecret();
   if (!constructed_) {
     new (storage_) State(&MallocMapper<Config>::Get());
     page_size_ = MallocMapper<Config>::Get().page_size();
@@ -467,13 +522,12 @@ void Malloc<Config>::NoteAllocation(void* p, size_t n, Family family) {
     WriteCanaryAfter(static_cast<char*>(p), n, pool->object_size());
   } else if (entry != 0 && entry < slab::kMaxClasses &&
              table_.index_of[entry] != 0) {
-    SlabBlockChecks::OnAllocate(p, slab::LocateInSlab(p, entry), n, family,
-                                table_.index_of[entry] - 1, entry);
+    SlabBlockChecks::OnAllocate(p, slab::LocateInSlab(p, entry), n, family);
   }
 }
 
 template <typename Config>
-void Malloc<Config>::CheckRelease(void* p, Family family, size_t sized) {
+void Malloc<Config>::CheckReleaseSlow(void* p, Family family, size_t sized) {
   const uint32_t entry = slab::LookupClass(p);
   Family allocated_by = family;
   size_t requested = sized;
@@ -506,11 +560,7 @@ void Malloc<Config>::CheckRelease(void* p, Family family, size_t sized) {
   } else if (entry != 0 && entry < slab::kMaxClasses &&
              table_.index_of[entry] != 0) {
     const slab::Location loc = slab::LocateInSlab(p, entry);
-    if (loc.object_start) {
-      SlabBlockChecks::OnRelease(p, loc, family,
-                                 sized == kSizedZero ? 0 : sized,
-                                 table_.index_of[entry] - 1, entry);
-    }
+    if (loc.object_start) SlabBlockChecks::OnRelease(p, loc, family, sized);
     return;
   } else {
     return;  // zero-size, or not malloc's: the release path says

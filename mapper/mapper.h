@@ -27,6 +27,14 @@
 //   absl::Status Release(void* addr, size_t size);
 //       Returns a whole range obtained from Reserve.
 //
+// Optional, for a mapper that can undo Protect cheaply:
+//
+//   absl::Status Unprotect(void* addr, size_t size);
+//       Makes a committed range that Protect made a guard readable and
+//       writable again, its bytes as they were. Without it, users decommit
+//       and commit instead (the bytes then read as zeros and fault in
+//       again).
+//
 // Optional, for a mapper with locks of its own:
 //
 //   void LockForFork();
@@ -139,6 +147,12 @@ class MapperRef {
   absl::Status Release(void* addr, size_t size) const {
     return ops_->release(self_, addr, size);
   }
+  // The optional Unprotect: whether the mapper has it, and the call
+  // (only where it has).
+  bool CanUnprotect() const { return ops_->unprotect != nullptr; }
+  absl::Status Unprotect(void* addr, size_t size) const {
+    return ops_->unprotect(self_, addr, size);
+  }
   // The optional fork hooks; no-ops for a mapper without them.
   void LockForFork() const { ops_->lock_for_fork(self_); }
   void UnlockAfterFork() const { ops_->unlock_after_fork(self_); }
@@ -153,6 +167,7 @@ class MapperRef {
     absl::Status (*decommit)(void*, void*, size_t);
     absl::Status (*protect)(void*, void*, size_t);
     absl::Status (*release)(void*, void*, size_t);
+    absl::Status (*unprotect)(void*, void*, size_t);  // null: none
     void (*lock_for_fork)(void*);
     void (*unlock_after_fork)(void*);
     void (*unlock_in_fork_child)(void*);
@@ -165,6 +180,21 @@ class MapperRef {
       M, std::void_t<decltype(std::declval<M&>().LockForFork()),
                      decltype(std::declval<M&>().UnlockAfterFork())>>
       : std::true_type {};
+  template <typename M, typename = void>
+  struct HasUnprotect : std::false_type {};
+  template <typename M>
+  struct HasUnprotect<M, std::void_t<decltype(std::declval<M&>().Unprotect(
+                             nullptr, size_t{}))>> : std::true_type {};
+  template <typename M>
+  static constexpr absl::Status (*UnprotectOf())(void*, void*, size_t) {
+    if constexpr (HasUnprotect<M>::value) {
+      return [](void* m, void* addr, size_t size) {
+        return static_cast<M*>(m)->Unprotect(addr, size);
+      };
+    } else {
+      return nullptr;
+    }
+  }
   template <typename M, typename = void>
   struct HasChildHook : std::false_type {};
   template <typename M>
@@ -191,6 +221,7 @@ class MapperRef {
       [](void* m, void* addr, size_t size) {
         return static_cast<M*>(m)->Release(addr, size);
       },
+      UnprotectOf<M>(),
       [](void* m) {
         if constexpr (HasForkHooks<M>::value) static_cast<M*>(m)->LockForFork();
       },

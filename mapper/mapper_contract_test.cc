@@ -165,5 +165,30 @@ TYPED_TEST(MapperContractTest, GuardsAndUncommittedMemoryFault) {
   EXPECT_TRUE(this->mapper().Release(*p, 2 * page).ok());
 }
 
+// The optional Unprotect, where a mapper has it (through MapperRef, as
+// users call it): a guard made by Protect is usable again, its bytes kept.
+TYPED_TEST(MapperContractTest, UnprotectUndoesProtectKeepingTheBytes) {
+  MapperRef ref(&this->mapper());
+  if (!ref.CanUnprotect()) GTEST_SKIP() << "mapper has no Unprotect";
+  testing::FLAGS_gtest_death_test_style = "threadsafe";
+  const size_t page = this->page();
+  absl::StatusOr<void*> p = ref.Reserve(2 * page, page);
+  ASSERT_TRUE(p.ok());
+  volatile char* bytes = static_cast<char*>(*p);
+  ASSERT_TRUE(ref.Commit(*p, 2 * page).ok());
+  bytes[1] = 42;
+  ASSERT_TRUE(ref.Protect(*p, page).ok());
+  if (TypeParam::kFaultsOnGuard) {
+    EXPECT_DEATH(bytes[1] = 1, "");
+  }
+  ASSERT_TRUE(ref.Unprotect(*p, page).ok());
+  EXPECT_EQ(bytes[1], 42);
+  bytes[0] = 7;  // writable again
+  EXPECT_EQ(bytes[0], 7);
+  EXPECT_FALSE(ref.Unprotect(static_cast<char*>(*p) + 1, page).ok())
+      << "a range off the page grid is refused";
+  EXPECT_TRUE(ref.Release(*p, 2 * page).ok());
+}
+
 }  // namespace
 }  // namespace slabkit

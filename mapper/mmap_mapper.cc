@@ -70,6 +70,16 @@ absl::Status MmapMapper::Protect(void* addr, size_t size) {
   return absl::OkStatus();
 }
 
+absl::Status MmapMapper::Unprotect(void* addr, size_t size) {
+  if (!IsPageRange(addr, size, page_size())) {
+    return CodeStatus(absl::StatusCode::kInvalidArgument);
+  }
+  if (mprotect(addr, size, PROT_READ | PROT_WRITE) != 0) {
+    return ErrnoStatus(errno);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status MmapMapper::Release(void* addr, size_t size) {
   if (!IsPageRange(addr, size, page_size())) {
     return CodeStatus(absl::StatusCode::kInvalidArgument);

@@ -26,6 +26,7 @@ class MmapMapper {
   absl::Status Commit(void* addr, size_t size);
   absl::Status Decommit(void* addr, size_t size);
   absl::Status Protect(void* addr, size_t size);
+  absl::Status Unprotect(void* addr, size_t size);
   absl::Status Release(void* addr, size_t size);
 };
 

@@ -30,6 +30,9 @@ class ThpMapper {
   absl::Status Protect(void* addr, size_t size) {
     return base_.Protect(addr, size);
   }
+  absl::Status Unprotect(void* addr, size_t size) {
+    return base_.Unprotect(addr, size);
+  }
   absl::Status Release(void* addr, size_t size) {
     return base_.Release(addr, size);
   }

@@ -10,7 +10,7 @@
 
 #include "c_api/slabkit.h"
 
-static slabkit_class must_register(const char* name, size_t size) {
+static inline slabkit_class must_register(const char* name, size_t size) {
   slabkit_class_config config = {.name = name, .size = size};
   slabkit_class cls;
   int err = slabkit_class_register(&config, &cls);
@@ -22,7 +22,7 @@ static slabkit_class must_register(const char* name, size_t size) {
 }
 
 /* 1 for "misuse", 0 for "correct"; exits 2 on anything else. */
-static int misuse_requested(int argc, char** argv) {
+static inline int misuse_requested(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "misuse") == 0) return 1;
   if (argc == 2 && strcmp(argv[1], "correct") == 0) return 0;
   fprintf(stderr, "usage: %s correct|misuse\n", argv[0]);

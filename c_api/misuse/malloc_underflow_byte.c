@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
   char* blocks[32];
   for (int i = 0; i < 32; ++i) blocks[i] = must_malloc(n);
   char* p = blocks[16];
-  if (misuse) ((volatile char*)launder(p))[-1] = 1;
+  if (misuse) ((volatile char*)launder(p))[-1] = '@';
   for (int i = 0; i < 32; ++i) free(blocks[i]);
   for (int i = 0; i < 32; ++i) blocks[i] = must_malloc(n);
   for (int i = 0; i < 32; ++i) free(blocks[i]);
