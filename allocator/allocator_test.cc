@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "guard/canary.h"
 #include "gtest/gtest.h"
+#include "guard/canary.h"
 #include "guard/layout.h"
 #include "guard/sampled.h"
 #include "mapper/fault_injecting_mapper.h"
@@ -493,8 +493,7 @@ TYPED_TEST(AllocatorTest, CheckedClassesRefuseWhatTheyCannotHold) {
   absl::StatusOr<ClassId> big =
       this->allocator_->Register(Checked("big", 256 << 10, true, false));
   EXPECT_EQ(big.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(big.status().message().find("with canary"),
-            absl::string_view::npos)
+  EXPECT_NE(big.status().message().find("with canary"), absl::string_view::npos)
       << big.status();
   EXPECT_TRUE(this->allocator_
                   ->Register(Checked("fits", (256 << 10) - kClassCanaryBytes,
@@ -595,7 +594,8 @@ void ExpectHandlesKeptApart(Mine& mine, ClassId m, Theirs& theirs, ClassId t) {
 
 TYPED_TEST(HandleOwnershipTest, AnotherAllocatorsHandleIsAnUnknownClass) {
   using A = typename TestFixture::TestAllocator;
-  A& theirs = *conformance::Keep(new A(&this->mapper_));  // outlives its objects
+  A& theirs =
+      *conformance::Keep(new A(&this->mapper_));  // outlives its objects
   absl::StatusOr<ClassId> t = theirs.Register({"theirs", 48});
   ASSERT_TRUE(t.ok());
   ExpectHandlesKeptApart(*this->allocator_, this->Register("mine", 48), theirs,

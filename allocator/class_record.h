@@ -170,14 +170,14 @@ void* ClassRecord<Cache, Stats>::AllocateChecked() {
   const size_t slot_size = geometry.object_size;
   if (fill_released && recycled && !guard::IsZero(slot, slot_size)) {
     const char* written = guard::FindNonzero(slot, slot + size);
-    ReportMisuse(written != nullptr ? Misuse::kWriteAfterFree
-                                    : Misuse::kOverflow,
-                 written != nullptr ? written : slot, name, id,
-                 written != nullptr
-                     ? nullptr
-                     : "the canary of this free slot was written (an "
-                       "underflow of the object after it, or a write after "
-                       "free)");
+    ReportMisuse(
+        written != nullptr ? Misuse::kWriteAfterFree : Misuse::kOverflow,
+        written != nullptr ? written : slot, name, id,
+        written != nullptr
+            ? nullptr
+            : "the canary of this free slot was written (an "
+              "underflow of the object after it, or a write after "
+              "free)");
   }
   if (zero_init && recycled && !fill_released) memset(p, 0, size);
   if (canary) {

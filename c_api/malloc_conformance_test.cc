@@ -404,7 +404,6 @@ TEST(MallocDeathTest, MisuseIsReported) {
   free(big);
 }
 
-
 // The hardened flavour keeps every object's state: any double free, and any
 // use of a released object through the API, is caught on the spot.
 TEST(MallocDeathTest, HardenedCatchesEveryDoubleFree) {

@@ -73,8 +73,7 @@ inline void WriteCanary(uint64_t pattern, char* from, char* to) {
 // The bits where [from, to) differs from the canary (0: intact); `to` as
 // for WriteCanary.
 template <bool kAlignedEnd = false>
-inline uint64_t CanaryDiff(uint64_t pattern, const char* from,
-                           const char* to) {
+inline uint64_t CanaryDiff(uint64_t pattern, const char* from, const char* to) {
   using namespace canary_internal;
   const uint64_t last = kAlignedEnd ? pattern : CanaryAt(pattern, to - 8);
   if (to - from >= 8) {

@@ -9,18 +9,18 @@
 namespace slabkit {
 
 enum class Misuse {
-  kWrongClass,      // released to a class other than the one that owns it
-  kUnmanaged,       // the address is not slabkit's (stack, libc heap, wild)
-  kInterior,        // inside slabkit memory but not the start of an object
-  kDoubleFree,      // the object is already free
-  kNeverAllocated,  // an object slot that was never handed out
-  kUnknownClass,    // the class handle names no registered class
-  kSizeMismatch,    // a sized release (free_sized, sized delete) whose size
-                    // or alignment the object was not allocated with
-  kReleasedObject,  // realloc or malloc_usable_size of a released object
-  kOverflow,        // bytes past the end or before the start of a block were
-                    // written (its canary or its neighbour's), seen on free
-  kWriteAfterFree,  // a freed block was written, seen when handed out again
+  kWrongClass,         // released to a class other than the one that owns it
+  kUnmanaged,          // the address is not slabkit's (stack, libc heap, wild)
+  kInterior,           // inside slabkit memory but not the start of an object
+  kDoubleFree,         // the object is already free
+  kNeverAllocated,     // an object slot that was never handed out
+  kUnknownClass,       // the class handle names no registered class
+  kSizeMismatch,       // a sized release (free_sized, sized delete) whose size
+                       // or alignment the object was not allocated with
+  kReleasedObject,     // realloc or malloc_usable_size of a released object
+  kOverflow,           // bytes past the end or before the start of a block were
+                       // written (its canary or its neighbour's), seen on free
+  kWriteAfterFree,     // a freed block was written, seen when handed out again
   kMismatchedRelease,  // released by another family than it was allocated
                        // by (free of new, delete of new[], ...)
   kZeroSizeAccess,     // a read or write of a zero-size block (malloc(0))

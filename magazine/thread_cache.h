@@ -83,9 +83,9 @@ struct NoObjectChecks {
 
 // What the fast paths do besides caching, as bits of their kFlags.
 enum FastPath : uint32_t {
-  kCountCalls = 1u << 0,  // count calls per thread, for exact stats
-  kKeepStates = 1u << 1,  // keep each object's state (Mitigations::
-                          // kObjectStates)
+  kCountCalls = 1u << 0,     // count calls per thread, for exact stats
+  kKeepStates = 1u << 1,     // keep each object's state (Mitigations::
+                             // kObjectStates)
   kSampleGuarded = 1u << 2,  // count allocations towards the next guarded
                              // sample (Mitigations::kGuardedSamples), which
                              // the slow path then serves
@@ -95,7 +95,8 @@ enum FastPath : uint32_t {
 
 // Per thread: the generator behind kRandomReuse's choices (an LCG; its high
 // bits are used).
-extern __thread uint64_t tls_reuse_rng __attribute__((tls_model("initial-exec")));
+extern __thread uint64_t tls_reuse_rng
+    __attribute__((tls_model("initial-exec")));
 
 // The fast paths. Each takes the slow path as a callable and returns through
 // it, so every exit is a return or a tail call: the fast path needs no stack
@@ -136,7 +137,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* AllocateFromEntry(
 template <typename Tag, uint32_t kFlags, typename Slow,
           typename Checks = NoObjectChecks>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow,
-                                                  const Checks& checks = {}) {
+                                                   const Checks& checks = {}) {
   if (ABSL_PREDICT_FALSE(id >= kCachedClasses)) return slow();
   return AllocateFromEntry<kFlags>(EntryFor<Tag>(id), slow, checks);
 }

@@ -45,8 +45,9 @@ class TestClass {
   ~TestClass() { FlushThreadClass(Table::Ref(), id_); }
 
   void* Allocate() {
-    if (void* p = cached_.states ? TryAllocate<TestTag, kCountCalls | kKeepStates>(id_)
-                                 : TryAllocate<TestTag>(id_)) {
+    if (void* p = cached_.states
+                      ? TryAllocate<TestTag, kCountCalls | kKeepStates>(id_)
+                      : TryAllocate<TestTag>(id_)) {
       return p;
     }
     return AllocateSlow(Table::Ref(), cached_).object;
@@ -227,7 +228,8 @@ TEST(ThreadCacheTest, ConcurrentReleasesOfOneObjectHaveOneWinner) {
       arrived.fetch_add(1);
       while (arrived.load() < 2 * (r + 1)) {
       }
-      if (TryRelease<TestTag, kCountCalls | kKeepStates>(cls.id(), objects[r])) {
+      if (TryRelease<TestTag, kCountCalls | kKeepStates>(cls.id(),
+                                                         objects[r])) {
         wins[r]++;
       }
     }

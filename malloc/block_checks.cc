@@ -37,8 +37,7 @@ void ReportOverwrittenCanary(char* slot, size_t size, size_t requested,
   const Regions r = CanaryRegions(size, requested);
   const uint64_t pattern = guard::CanaryPattern(slot);
   if (guard::CanaryDiff(pattern, slot + requested, slot + r.head_end) != 0) {
-    Report(Misuse::kOverflow, slot, id,
-           "the bytes after it were written");
+    Report(Misuse::kOverflow, slot, id, "the bytes after it were written");
   }
   Report(Misuse::kOverflow, slot, id,
          "its slot's end was written (an overflow of it, or an underflow of "
@@ -96,9 +95,8 @@ void SlabBlockChecks::OnResize(void* p, const slab::Location& loc,
   WriteCanaries(slot, size, requested);
 }
 
-void ReportMismatchedRelease(const void* p, const char* class_name,
-                             uint32_t id, Family allocated_by,
-                             Family released_by) {
+void ReportMismatchedRelease(const void* p, const char* class_name, uint32_t id,
+                             Family allocated_by, Family released_by) {
   char detail[64];
   strcpy(detail, "allocated by ");
   strcat(detail, AllocatedBy(allocated_by));

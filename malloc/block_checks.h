@@ -122,11 +122,8 @@ class SlabBlockChecks {
   // underflow of the block after its slot), then fills p with zeros. Each
   // block checks only its own slot, so checks never race with the
   // neighbours' owners.
-  ABSL_ATTRIBUTE_ALWAYS_INLINE static uint8_t OnTakeBack(void* p,
-                                                         const BlockRecord& r,
-                                                         Family family,
-                                                         size_t sized,
-                                                         uint32_t id) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static uint8_t OnTakeBack(
+      void* p, const BlockRecord& r, Family family, size_t sized, uint32_t id) {
     using namespace block_checks_internal;
     const uint8_t held = HeldBy(family);
     const uint8_t state = __atomic_load_n(r.state, __ATOMIC_RELAXED);

@@ -244,9 +244,8 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
       } else {
         // Over the budget, the oldest windows' pages go back; the windows
         // (and their quarantine) stay.
-        for (int i = 0; i < num_retained_ &&
-                        stats_.retained_bytes > reuse_bytes_;
-             ++i) {
+        for (int i = 0;
+             i < num_retained_ && stats_.retained_bytes > reuse_bytes_; ++i) {
           Entry* e = table_.Find(retained_[i]);
           if (e->committed != 0 &&
               mapper_.Decommit(e->data, e->committed).ok()) {

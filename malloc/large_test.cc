@@ -309,7 +309,8 @@ TEST(LargeAllocatorQuarantineTest, PagesOverTheBudgetGoBack) {
     ASSERT_NE(b, nullptr);
     memset(b, 1, 1 << 20);
   }
-  for (char* b : blocks) ASSERT_EQ(large.Free(b), LargeAllocator::FindResult::kBlock);
+  for (char* b : blocks)
+    ASSERT_EQ(large.Free(b), LargeAllocator::FindResult::kBlock);
   const LargeAllocator::Stats s = large.GetStats();
   EXPECT_EQ(s.retained_blocks, 4u);
   EXPECT_LE(s.retained_bytes, size_t{2} << 20);

@@ -509,7 +509,8 @@ void Malloc<Config>::NoteAllocation(void* p, size_t n, Family family) {
   const uint32_t entry = slab::LookupClass(p);
   if (entry == slab::kLargeChunk) {
     size_t committed = 0;
-    if (state().large.Find(p, &committed) != LargeAllocator::FindResult::kBlock) {
+    if (state().large.Find(p, &committed) !=
+        LargeAllocator::FindResult::kBlock) {
       return;
     }
     const size_t before = state().large.GetNote(p).requested;
@@ -535,7 +536,8 @@ void Malloc<Config>::CheckReleaseSlow(void* p, Family family, size_t sized) {
   uint32_t id = 0;
   if (entry == slab::kLargeChunk) {
     size_t committed = 0;
-    if (state().large.Find(p, &committed) != LargeAllocator::FindResult::kBlock) {
+    if (state().large.Find(p, &committed) !=
+        LargeAllocator::FindResult::kBlock) {
       return;  // the release path says what p is
     }
     const LargeAllocator::Note note = state().large.GetNote(p);
@@ -620,15 +622,15 @@ void Malloc<Config>::FreeSizedSlow(void* p, size_t n, size_t alignment) {
   // A large block was allocated with a size or alignment no class serves,
   // and holds at least n bytes.
   const bool fits = b.index == kZeroSizeIndex ? n == 0
-                    : b.index < 0 ? (expected < 0 && n <= b.usable)
-                                  : expected == b.index;
+                    : b.index < 0             ? (expected < 0 && n <= b.usable)
+                                              : expected == b.index;
   if (ABSL_PREDICT_FALSE(!fits)) {
     char name[16];
     if (b.index >= 0) ClassName(b.index, name);
     ReportMisuse(Misuse::kSizeMismatch, p,
-                 b.index >= 0                 ? name
+                 b.index >= 0                ? name
                  : b.index == kZeroSizeIndex ? kZeroSizeName
-                                              : kLargeBlocksName,
+                                             : kLargeBlocksName,
                  b.index >= 0 ? table_.ids[b.index] : 0);
   }
   Free(p);

@@ -14,10 +14,13 @@ constexpr size_t kWords = ZeroSizeBlocks::kBlocksPerChunk / 64;
 
 bool ZeroSizeBlocks::AddChunkLocked() {
   if (num_chunks_ == kMaxChunks) return false;
-  absl::StatusOr<void*> base = mapper_.Reserve(slab::kChunkSize, slab::kChunkSize);
+  absl::StatusOr<void*> base =
+      mapper_.Reserve(slab::kChunkSize, slab::kChunkSize);
   if (!base.ok()) return false;
-  const size_t bitmap_bytes = RoundUp(kWords * sizeof(uint64_t), mapper_.page_size());
-  absl::StatusOr<void*> bitmap = mapper_.Reserve(bitmap_bytes, mapper_.page_size());
+  const size_t bitmap_bytes =
+      RoundUp(kWords * sizeof(uint64_t), mapper_.page_size());
+  absl::StatusOr<void*> bitmap =
+      mapper_.Reserve(bitmap_bytes, mapper_.page_size());
   if (!bitmap.ok() || !mapper_.Commit(*bitmap, bitmap_bytes).ok()) {
     if (bitmap.ok()) (void)mapper_.Release(*bitmap, bitmap_bytes);
     (void)mapper_.Release(*base, slab::kChunkSize);
@@ -95,8 +98,7 @@ bool ZeroSizeBlocks::Held(const void* p) const {
   std::lock_guard<std::mutex> lock(mu_);
   int c;
   size_t b;
-  return Index(p, &c, &b) &&
-         ((chunks_[c].held[b / 64] >> (b % 64)) & 1) != 0;
+  return Index(p, &c, &b) && ((chunks_[c].held[b / 64] >> (b % 64)) & 1) != 0;
 }
 
 uint64_t ZeroSizeBlocks::live() const {

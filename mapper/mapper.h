@@ -183,8 +183,9 @@ class MapperRef {
   template <typename M, typename = void>
   struct HasUnprotect : std::false_type {};
   template <typename M>
-  struct HasUnprotect<M, std::void_t<decltype(std::declval<M&>().Unprotect(
-                             nullptr, size_t{}))>> : std::true_type {};
+  struct HasUnprotect<
+      M, std::void_t<decltype(std::declval<M&>().Unprotect(nullptr, size_t{}))>>
+      : std::true_type {};
   template <typename M>
   static constexpr absl::Status (*UnprotectOf())(void*, void*, size_t) {
     if constexpr (HasUnprotect<M>::value) {

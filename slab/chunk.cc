@@ -102,9 +102,8 @@ absl::StatusOr<ClassGeometry> ComputeGeometry(size_t size, size_t alignment,
       params.object_states ? RoundUp(g.objects_per_span, 8) : 0;
   const size_t size_bytes =
       params.object_sizes ? g.objects_per_span * sizeof(uint32_t) : 0;
-  const size_t per_span = sizeof(SpanMeta) +
-                          g.bitmap_words * sizeof(uint64_t) + state_bytes +
-                          size_bytes;
+  const size_t per_span = sizeof(SpanMeta) + g.bitmap_words * sizeof(uint64_t) +
+                          state_bytes + size_bytes;
   const size_t reserved_around = 2 * g.guard_bytes + page_size;
   if (reserved_around >= kChunkSize) {
     return absl::InvalidArgumentError("too many guard pages for a chunk");
@@ -126,8 +125,8 @@ absl::StatusOr<ClassGeometry> ComputeGeometry(size_t size, size_t alignment,
       g.bitmap_offset + g.num_spans * g.bitmap_words * sizeof(uint64_t);
   if (params.object_states) g.state_offset = after_bitmaps;
   if (params.object_sizes) {
-    g.size_offset = RoundUp(after_bitmaps + g.num_spans * state_bytes,
-                            sizeof(uint32_t));
+    g.size_offset =
+        RoundUp(after_bitmaps + g.num_spans * state_bytes, sizeof(uint32_t));
   }
   g.divisor_magic = ~uint64_t{0} / g.object_size + 1;
   return g;

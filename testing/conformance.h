@@ -163,8 +163,7 @@ TYPED_TEST_P(AllocatorConformance, ReleasedMemoryIsReusedNotGrown) {
   for (int round = 0; round < 4; ++round) {
     for (void*& p : objects) p = this->Allocate(cls);
     for (void* p : objects) this->Release(cls, p);
-    const size_t now =
-        this->subject_.allocator->GetStats(cls)->reserved_bytes;
+    const size_t now = this->subject_.allocator->GetStats(cls)->reserved_bytes;
     if (round == 0) reserved = now;
     EXPECT_EQ(now, reserved) << "round " << round;
   }
@@ -244,13 +243,13 @@ REGISTER_TYPED_TEST_SUITE_P(AllocatorConformance,
 
 // Runs the suite on SlabAllocator<CONFIG> (a fully qualified type); PREFIX
 // names the instantiation. Use at global namespace scope.
-#define SLABKIT_CONFORMANCE_TESTS(PREFIX, CONFIG)                          \
-  namespace slabkit {                                                      \
-  namespace conformance {                                                  \
-  INSTANTIATE_TYPED_TEST_SUITE_P(PREFIX, AllocatorConformance,             \
-                                 Subject<CONFIG>);                         \
-  }                                                                        \
-  }                                                                        \
+#define SLABKIT_CONFORMANCE_TESTS(PREFIX, CONFIG)              \
+  namespace slabkit {                                          \
+  namespace conformance {                                      \
+  INSTANTIATE_TYPED_TEST_SUITE_P(PREFIX, AllocatorConformance, \
+                                 Subject<CONFIG>);             \
+  }                                                            \
+  }                                                            \
   static_assert(true, "")
 
 #endif  // SLABKIT_TESTING_CONFORMANCE_H_

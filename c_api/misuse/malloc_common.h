@@ -40,6 +40,7 @@ __attribute__((unused)) static size_t block_size(void) {
 }
 
 /* Bytes to copy from, for overflows through memcpy. */
-__attribute__((unused)) static char source_bytes[64] = "overflowing bytes overflowing bytes overflowing bytes..";
+__attribute__((unused)) static char source_bytes[64] =
+    "overflowing bytes overflowing bytes overflowing bytes..";
 
 #endif /* SLABKIT_C_API_MISUSE_MALLOC_COMMON_H_ */

@@ -6,7 +6,7 @@ int main(int argc, char** argv) {
   const int misuse = misuse_requested(argc, argv);
   char* p = must_malloc(0);
   char* q = must_malloc(0);
-  if (p == q) return 3;  /* every block is unique */
+  if (p == q) return 3; /* every block is unique */
   if (misuse) {
     const char* how = getenv("HOW");
     if (how != NULL && strcmp(how, "read") == 0) {
