@@ -275,43 +275,38 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
     return nullptr;
   }
   c->cache_misses.fetch_add(1, std::memory_order_relaxed);
+  void* p;
   if (c->checked()) {
-    void* p = c->AllocateChecked();
-    if (ABSL_PREDICT_FALSE(p == nullptr)) {
-      errno = ENOMEM;
-      return nullptr;
-    }
-    if constexpr (kStates) {
-      __atomic_store_n(guard::ObjectState(slab::Locate(p)), slab::kObjectHeld,
-                       __ATOMIC_RELAXED);
-    }
-    c->direct_allocations.fetch_add(1, std::memory_order_relaxed);
-    return p;
-  }
-  if constexpr (kSamples) {
-    // An allocation the fast path did not see (its entry not set up yet)
-    // counts towards sampling here.
-    if (!Cache::FastPathRan(c->cache)) {
-      guard::SampleTick(static_cast<uint32_t>(c->geometry.object_size));
-    }
-    if (guard::ConsumeSample() && !c->caches_objects) {
-      if (void* p = c->AllocateGuarded(&arena_)) {
-        c->direct_allocations.fetch_add(1, std::memory_order_relaxed);
-        return p;
+    p = c->AllocateChecked();  // uncached: checked and given its canary
+  } else {
+    if constexpr (kSamples) {
+      // An allocation the fast path did not see (its entry not set up yet)
+      // counts towards sampling here.
+      if (!Cache::FastPathRan(c->cache)) {
+        guard::SampleTick(static_cast<uint32_t>(c->geometry.object_size));
+      }
+      if (guard::ConsumeSample() && !c->caches_objects) {
+        if (void* guarded = c->AllocateGuarded(&arena_)) {
+          c->direct_allocations.fetch_add(1, std::memory_order_relaxed);
+          return guarded;
+        }
       }
     }
-  }
-  const AllocateResult cached = Cache::AllocateSlow(c->cache);
-  if (cached.cached) {
-    if (cached.object == nullptr) errno = ENOMEM;
-    return cached.object;
-  }
-  void* p;
-  bool recycled;
-  {
-    std::lock_guard<std::mutex> lock(c->mu);
-    p = c->slab.Allocate(&recycled);
-    if (p != nullptr) c->stats.OnTakenFromSlab();
+    const AllocateResult cached = Cache::AllocateSlow(c->cache);
+    if (cached.cached) {
+      if (cached.object == nullptr) errno = ENOMEM;
+      return cached.object;
+    }
+    bool recycled;
+    {
+      std::lock_guard<std::mutex> lock(c->mu);
+      p = c->slab.Allocate(&recycled);
+      if (p != nullptr) c->stats.OnTakenFromSlab();
+    }
+    // Fresh memory is already zero; only recycled objects need clearing.
+    if (p != nullptr && c->zero_init && recycled) {
+      memset(p, 0, c->geometry.object_size);
+    }
   }
   if (ABSL_PREDICT_FALSE(p == nullptr)) {
     errno = ENOMEM;
@@ -322,8 +317,6 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
                      __ATOMIC_RELAXED);
   }
   c->direct_allocations.fetch_add(1, std::memory_order_relaxed);
-  // Fresh memory is already zero; only recycled objects need clearing.
-  if (c->zero_init && recycled) memset(p, 0, c->geometry.object_size);
   return p;
 }
 
