@@ -4,6 +4,10 @@
 #ifndef SLABKIT_ALLOCATOR_ALLOCATOR_H_
 #define SLABKIT_ALLOCATOR_ALLOCATOR_H_
 
+// clang-format off
+#include "base/language.h"  // first: C++17, or an #error naming the flag
+// clang-format on
+
 #include "allocator/class_config.h"
 #include "allocator/flavour.h"
 #include "allocator/policies.h"
@@ -31,6 +35,13 @@ using HardenedConfig = FlavourConfig<kHardenedMitigations>;
 
 using Allocator = SlabAllocator<DefaultConfig>;
 using HardenedAllocator = SlabAllocator<HardenedConfig>;
+
+// Both are instantiated once, optimized, in default_allocator.cc. A caller
+// compiled without optimization (Bazel's fastbuild) calls those copies of
+// Allocate and Release instead of instantiating its own at -O0; an
+// optimized caller still inlines them.
+extern template class SlabAllocator<DefaultConfig>;
+extern template class SlabAllocator<HardenedConfig>;
 
 // The process-wide allocator of a flavour, over DefaultMapperInstance():
 // what the C API of that flavour runs on. Built on first use, never

@@ -16,6 +16,7 @@
 #include "mapper/fixed_region_mapper.h"
 #include "mapper/mmap_mapper.h"
 #include "testing/keep.h"
+#include "testing/libc_heap.h"
 
 namespace slabkit {
 namespace {
@@ -375,7 +376,7 @@ TYPED_TEST(AllocatorDeathTest, WrongClass) {
 TYPED_TEST(AllocatorDeathTest, UnmanagedAddresses) {
   ClassId cls = this->Register("plum", 32);
   int on_stack;
-  auto on_heap = std::make_unique<int>();
+  auto on_heap = LibcHeapBlock(sizeof(int));  // not slabkit's malloc
   const char* kWords =
       "release of an address slabkit does not manage: .*\"plum\"";
   EXPECT_DEATH(this->allocator_->Release(cls, &on_stack), kWords);

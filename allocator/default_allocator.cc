@@ -5,6 +5,9 @@
 
 namespace slabkit {
 
+template class SlabAllocator<DefaultConfig>;
+template class SlabAllocator<HardenedConfig>;
+
 template <Mitigations kM>
 SlabAllocator<FlavourConfig<kM>>& ProcessAllocatorOf() {
   using A = SlabAllocator<FlavourConfig<kM>>;

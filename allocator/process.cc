@@ -8,10 +8,12 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <new>
 
 #include "absl/base/thread_annotations.h"
+#include "base/write_all.h"
 #include "guard/sampled.h"
 #include "magazine/thread_registry.h"
 #include "mapper/registry.h"
@@ -40,9 +42,16 @@ void ReportAtExit() {
     if (fd < 0) fd = STDERR_FILENO;
   }
   const int n = num_process_allocators.load(std::memory_order_acquire);
+  // JSON: one document whatever is in use, {"allocators":[{...},...]}, each
+  // element an allocator's report in the format WriteReport writes alone.
+  const bool json = options.stats_format == ReportFormat::kJson;
+  auto put = [fd](const char* text) { WriteAll(fd, text, strlen(text)); };
+  if (json) put("{\"allocators\":[\n");
   for (int i = 0; i < n; ++i) {
+    if (json && i > 0) put(",");
     process_allocators[i].report(fd, options.stats_format);
   }
+  if (json) put("]}\n");
   if (fd != STDERR_FILENO) close(fd);
 }
 

@@ -18,6 +18,10 @@
 #ifndef SLABKIT_ALLOCATOR_SLAB_ALLOCATOR_H_
 #define SLABKIT_ALLOCATOR_SLAB_ALLOCATOR_H_
 
+// clang-format off
+#include "base/language.h"  // first: C++17, or an #error naming the flag
+// clang-format on
+
 #include <atomic>
 #include <cerrno>
 #include <cstring>

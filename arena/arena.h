@@ -13,13 +13,17 @@
 #ifndef SLABKIT_ARENA_ARENA_H_
 #define SLABKIT_ARENA_ARENA_H_
 
+// clang-format off
+#include "base/language.h"  // first: C++17, or an #error naming the flag
+// clang-format on
+
 #include <cstddef>
 #include <cstdint>
 #include <new>
 #include <utility>
 
-#include "mapper/mapper.h"
 #include "mapper/default_instance.h"
+#include "mapper/mapper.h"
 #include "mapper/registry.h"
 
 namespace slabkit {

@@ -3,7 +3,7 @@
 # each row, the goals section, the raw results and a PNG chart.
 set -u
 out="${TEST_TMPDIR:-$(mktemp -d)}/out"
-compare=benchmarks/compare.py
+compare=$1  # its runfiles path, from this workspace or one that depends on slabkit
 "$compare" --quick --only "larson,fixed-size,fixed-size class API,large-blocks" \
   --out "$out" >"$out.log" 2>&1
 status=$?

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdio>
 #include <new>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -389,7 +390,13 @@ TEST(MallocDeathTest, MisuseIsReported) {
                "interior pointer: address 0x[0-9a-f]+, class \"malloc_112\"");
   EXPECT_DEATH(free(Opaque(p + 1)), "interior pointer");
   EXPECT_DEATH(Opaque(realloc(Opaque(p + 16), 10)), "interior pointer");
-  EXPECT_DEATH(malloc_usable_size(Opaque(p + 16)), "interior pointer");
+  // malloc_usable_size releases nothing: its reports name it.
+  EXPECT_DEATH(malloc_usable_size(Opaque(p + 16)),
+               "slabkit: malloc_usable_size of an interior pointer: address "
+               "0x[0-9a-f]+, class \"malloc_112\"");
+  EXPECT_DEATH(malloc_usable_size(Opaque(&local)),
+               "slabkit: malloc_usable_size of an address slabkit does not "
+               "manage");
   char* big = static_cast<char*>(malloc(300000));
   EXPECT_DEATH(free(Opaque(big + 4096)),
                "interior pointer: .*class \"malloc_large\"");
@@ -492,6 +499,34 @@ TEST(MallocTest, StatsReportHasARowPerSizeClass) {
         "\"name\":\"malloc_262144\"", "\"name\":\"malloc_large\""}) {
     EXPECT_NE(text.find(row), std::string::npos) << row << "\n" << text;
   }
+  // The mapper rows add up to the totals, large blocks included, and
+  // "classes" counts every row.
+  const size_t mappers_at = text.find("\"mappers\":[");
+  const size_t classes_at = text.find("\"class_stats\":[");
+  ASSERT_NE(mappers_at, std::string::npos);
+  ASSERT_NE(classes_at, std::string::npos);
+  auto sum = [](const std::string& part, const char* field) {
+    const std::regex number(std::string("\"") + field + "\":([0-9]+)");
+    size_t total = 0;
+    for (std::sregex_iterator it(part.begin(), part.end(), number), end;
+         it != end; ++it) {
+      total += std::stoull((*it)[1]);
+    }
+    return total;
+  };
+  const std::string global = text.substr(0, mappers_at);
+  const std::string mappers = text.substr(mappers_at, classes_at - mappers_at);
+  const std::string classes = text.substr(classes_at);
+  EXPECT_EQ(sum(mappers, "reserved_bytes"), sum(global, "reserved_bytes"))
+      << text;
+  EXPECT_EQ(sum(mappers, "committed_bytes"), sum(global, "committed_bytes"))
+      << text;
+  size_t rows = 0;
+  for (size_t at = classes.find("{\"id\":"); at != std::string::npos;
+       at = classes.find("{\"id\":", at + 1)) {
+    ++rows;
+  }
+  EXPECT_EQ(sum(global, "classes"), rows) << text;
   EXPECT_EQ(malloc_trim(0) >= 0, true);
 }
 

@@ -150,15 +150,18 @@ const char* slabkit_class_name(slabkit_class cls);
 slabkit_class slabkit_class_register_or_die(const slabkit_class_config* config);
 
 /* Defines `var` as a class registered before main() runs (Slitter's
- * define_class!), e.g.
+ * define_class!), at file scope and followed by a semicolon, e.g.
  *   SLABKIT_DEFINE_CLASS(node_class, {.name = "node", .size = 48});
- * A config slabkit refuses stops the program at start-up with its reason. */
+ * A config slabkit refuses stops the program at start-up with its reason.
+ * (The last line declares `var` again so that the `;` ends a declaration:
+ * no empty-declaration warning, in C or C++.) */
 #define SLABKIT_DEFINE_CLASS(var, ...)                                  \
   slabkit_class var;                                                    \
   __attribute__((constructor)) static void slabkit_define_##var(void) { \
     const slabkit_class_config slabkit_config_##var = __VA_ARGS__;      \
     var = slabkit_class_register_or_die(&slabkit_config_##var);         \
-  }
+  }                                                                     \
+  extern slabkit_class var
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -39,7 +39,7 @@ struct node {
 };
 
 /* Registered before main() by the Slitter-style macro. */
-SLABKIT_DEFINE_CLASS(node_class, {.name = "node", .size = sizeof(struct node)})
+SLABKIT_DEFINE_CLASS(node_class, {.name = "node", .size = sizeof(struct node)});
 
 static void test_define_class_macro(void) {
   CHECK(node_class.id != 0);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/strings/str_format.h"
 #include "base/write_all.h"
@@ -15,7 +16,18 @@ std::atomic<uint64_t> misuse_events{0};
 // By class id (ids beyond the page map's count only in the total).
 constexpr uint32_t kClasses = slab::kMaxClasses;
 std::atomic<uint32_t> misuse_by_class[kClasses];
+// The innermost ScopedMisuseCall's call on this thread, or null. Initial
+// exec, as the caches' (magazine/class_cache.h): no TLS call, which could
+// allocate, inside malloc.
+__thread const char* misuse_call __attribute__((tls_model("initial-exec"))) =
+    nullptr;
 }  // namespace
+
+ScopedMisuseCall::ScopedMisuseCall(const char* call) : outer_(misuse_call) {
+  misuse_call = call;
+}
+
+ScopedMisuseCall::~ScopedMisuseCall() { misuse_call = outer_; }
 
 uint64_t MisuseEvents() {
   return misuse_events.load(std::memory_order_relaxed);
@@ -65,9 +77,15 @@ void ReportMisuse(Misuse kind, const void* address, const char* class_name,
     misuse_by_class[class_id].fetch_add(1, std::memory_order_relaxed);
   }
   char line[512];
+  const char* name = MisuseName(kind);
+  constexpr char kRelease[] = "release of ";
+  const char* call = misuse_call;
+  const bool renamed =
+      call != nullptr && strncmp(name, kRelease, sizeof(kRelease) - 1) == 0;
   int n = absl::SNPrintF(line, sizeof(line),
-                         "slabkit: %s: address %p, class \"%s\" (id %u)",
-                         MisuseName(kind), address,
+                         "slabkit: %s%s%s: address %p, class \"%s\" (id %u)",
+                         renamed ? call : "", renamed ? " of " : "",
+                         renamed ? name + sizeof(kRelease) - 1 : name, address,
                          class_name != nullptr ? class_name : "?", class_id);
   if (n >= 0 && static_cast<size_t>(n) < sizeof(line) &&
       kind == Misuse::kWrongClass) {

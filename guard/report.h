@@ -46,6 +46,21 @@ const char* MisuseName(Misuse kind);
                                const char* owner_name = nullptr,
                                uint32_t owner_id = 0);
 
+// Names the call a report is made from when that call releases nothing
+// (malloc_usable_size, realloc's look-up of its block): while one is in
+// scope on a thread, a kind that reads "release of ..." reads "<call> of
+// ..." instead ("malloc_usable_size of an interior pointer"). Scopes nest.
+class ScopedMisuseCall {
+ public:
+  explicit ScopedMisuseCall(const char* call);
+  ~ScopedMisuseCall();
+  ScopedMisuseCall(const ScopedMisuseCall&) = delete;
+  ScopedMisuseCall& operator=(const ScopedMisuseCall&) = delete;
+
+ private:
+  const char* const outer_;
+};
+
 }  // namespace slabkit
 
 #endif  // SLABKIT_GUARD_REPORT_H_

@@ -30,7 +30,7 @@ namespace guard {
 // (gaps exponentially distributed with this mean, as tcmalloc and jemalloc
 // sample for heap profiles): the sample is placed in a guarded slot and
 // recorded for the heap profile. 0 turns sampling off; 1 samples every
-// allocation.
+// allocation while its class's pool has a free slot (GuardedPool::Allocate).
 inline constexpr uint64_t kDefaultSampleInterval = uint64_t{256} << 10;
 void SetSampleInterval(uint64_t bytes);
 uint64_t SampleInterval();

@@ -233,6 +233,7 @@ class Malloc {
   // (an address malloc did not hand out) is reported.
   static size_t UsableSize(const void* p) {
     if (p == nullptr) return 0;
+    ScopedMisuseCall call("malloc_usable_size");
     return Validate(p).usable;
   }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "malloc/large.h"
 #include "stats/class_stats.h"
@@ -34,9 +35,25 @@ class MallocReportView {
   GlobalStats GetGlobalStats() const {
     GlobalStats g = classes_.GetGlobalStats();
     const LargeAllocator::Stats l = large_.GetStats();
-    g.reserved_bytes += l.reserved_bytes + l.retained_reserved_bytes;
-    g.committed_bytes += l.committed_bytes + l.retained_bytes;
+    const size_t reserved = l.reserved_bytes + l.retained_reserved_bytes;
+    const size_t committed = l.committed_bytes + l.retained_bytes;
+    g.reserved_bytes += reserved;
+    g.committed_bytes += committed;
     g.metadata_bytes += l.metadata_bytes;
+    ++g.classes;  // the large-blocks row ForEachClass reports
+    // Large blocks come from the same mapper as the size classes: its row
+    // counts them too, so the mapper rows add up to the totals.
+    int m = 0;
+    while (m < g.mappers && strcmp(g.by_mapper[m].name, mapper_) != 0) ++m;
+    if (m == g.mappers && m < GlobalStats::kMaxMappers) {
+      g.by_mapper[m] = MapperStats{};
+      g.by_mapper[m].name = mapper_;
+      ++g.mappers;
+    }
+    if (m < g.mappers) {
+      g.by_mapper[m].reserved_bytes += reserved;
+      g.by_mapper[m].committed_bytes += committed;
+    }
     return g;
   }
 

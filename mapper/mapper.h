@@ -55,6 +55,10 @@
 #ifndef SLABKIT_MAPPER_MAPPER_H_
 #define SLABKIT_MAPPER_MAPPER_H_
 
+// clang-format off
+#include "base/language.h"  // first: C++17, or an #error naming the flag
+// clang-format on
+
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>

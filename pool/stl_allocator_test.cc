@@ -13,7 +13,11 @@
 namespace slabkit {
 namespace {
 
-bool FromSlabkit(const void* p) { return slab::LookupClass(p) != 0; }
+// From a class of DefaultAllocator(), as StlAllocator's single objects are
+// (not from malloc's classes, when slabkit's malloc is the program's).
+bool FromSlabkit(const void* p) {
+  return DefaultAllocator().GetStats(ClassId{slab::LookupClass(p)}).ok();
+}
 
 TEST(StlAllocatorTest, ListNodesComeFromAClass) {
   std::list<int, StlAllocator<int>> numbers;

@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "mapper/mmap_mapper.h"
+#include "testing/libc_heap.h"
 
 namespace slabkit {
 namespace slab {
@@ -13,7 +14,9 @@ namespace {
 
 TEST(PageMapTest, UnmanagedAddressesHaveNoClass) {
   int on_stack = 0;
-  auto on_heap = std::make_unique<int>(0);
+  // The C library's heap: under --custom_malloc, malloc's own blocks are
+  // slabkit's and have a class.
+  auto on_heap = LibcHeapBlock(sizeof(int));
   EXPECT_EQ(LookupClass(nullptr), 0u);
   EXPECT_EQ(LookupClass(&on_stack), 0u);
   EXPECT_EQ(LookupClass(on_heap.get()), 0u);

@@ -43,10 +43,11 @@ void ReportWriter::Printf(const char* format, ...) {
 void ReportWriter::Begin(const char* allocator, const GlobalStats& g) {
   if (format_ == ReportFormat::kText) {
     Printf(
-        "slabkit stats: %s: %u classes, %zu KiB reserved, %zu KiB "
+        "slabkit stats: %s: %u class%s, %zu KiB reserved, %zu KiB "
         "committed, %zu KiB metadata, %lld kernel mappings, %llu misuse\n",
-        allocator, g.classes, g.reserved_bytes >> 10, g.committed_bytes >> 10,
-        g.metadata_bytes >> 10, static_cast<long long>(g.kernel_mappings),
+        allocator, g.classes, g.classes == 1 ? "" : "es",
+        g.reserved_bytes >> 10, g.committed_bytes >> 10, g.metadata_bytes >> 10,
+        static_cast<long long>(g.kernel_mappings),
         static_cast<unsigned long long>(g.misuse_events));
     for (int m = 0; m < g.mappers; ++m) {
       Printf("  mapper %-10s %10zu KiB reserved %10zu KiB committed\n",

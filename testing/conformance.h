@@ -241,13 +241,17 @@ REGISTER_TYPED_TEST_SUITE_P(AllocatorConformance,
 }  // namespace conformance
 }  // namespace slabkit
 
-// Runs the suite on SlabAllocator<CONFIG> (a fully qualified type); PREFIX
-// names the instantiation. Use at global namespace scope.
-#define SLABKIT_CONFORMANCE_TESTS(PREFIX, CONFIG)              \
+// Runs the suite on SlabAllocator<Config>, Config being the arguments after
+// PREFIX (a fully qualified type, commas allowed: Compose<M, kMitigations>);
+// PREFIX names the instantiation. Use at global namespace scope, in a
+// cc_test that depends on //testing:conformance_main (this suite and
+// GoogleTest's main) or on //testing:conformance and a main of its own.
+#define SLABKIT_CONFORMANCE_TESTS(PREFIX, ...)                 \
   namespace slabkit {                                          \
   namespace conformance {                                      \
+  using PREFIX##ConformanceSubject = Subject<__VA_ARGS__>;     \
   INSTANTIATE_TYPED_TEST_SUITE_P(PREFIX, AllocatorConformance, \
-                                 Subject<CONFIG>);             \
+                                 PREFIX##ConformanceSubject);  \
   }                                                            \
   }                                                            \
   static_assert(true, "")

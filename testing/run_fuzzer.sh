@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs a fuzz target for a few seconds from its seed corpus, as a test:
-#   run_fuzzer.sh TARGET CORPUS_DIR
+#   run_fuzzer.sh TARGET CORPUS_FILE
+# CORPUS_FILE is one seed of the corpus; its directory is the corpus.
 # $FUZZ_SECONDS (default 5) sets the length. The target is libFuzzer under
 # --config=fuzz, else testing/fuzz_driver.cc's replay-and-mutate main; both
 # take the same flags. New inputs libFuzzer finds go to a scratch directory,
 # never into the committed corpus.
 set -euo pipefail
 target=$1
-corpus=$2
+corpus=$(dirname "$2")
 seconds=${FUZZ_SECONDS:-5}
 scratch="${TEST_TMPDIR:-$(mktemp -d)}/corpus"
 mkdir -p "$scratch"

@@ -1,6 +1,7 @@
 """Macros every slabkit package builds with, so copts live in one place."""
 
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
+load("@rules_shell//shell:sh_test.bzl", "sh_test")
 
 # Warnings are errors for slabkit's own code (not for third-party headers).
 SLABKIT_COPTS = [
@@ -46,10 +47,23 @@ def _check_layering(name, deps):
             fail("%s:%s depends on %s, a higher layer (tools/build_defs.bzl)" %
                  (own, name, dep))
 
+# slabkit's libraries are built optimized in Bazel's default mode too
+# (fastbuild has no -O): a user's `bazel build` would otherwise get an
+# allocator several times slower. `-c dbg` keeps them unoptimized.
+_LIBRARY_COPTS = select({
+    "//tools:fastbuild": ["-O2"],
+    "//conditions:default": [],
+})
+
 def slabkit_cc_library(name, copts = [], deps = [], **kwargs):
     """A cc_library of slabkit's; its deps must not reach a higher layer."""
     _check_layering(name, deps)
-    cc_library(name = name, copts = SLABKIT_COPTS + copts, deps = deps, **kwargs)
+    cc_library(
+        name = name,
+        copts = SLABKIT_COPTS + copts + _LIBRARY_COPTS,
+        deps = deps,
+        **kwargs
+    )
 
 def slabkit_cc_binary(name, copts = [], **kwargs):
     cc_binary(name = name, copts = SLABKIT_COPTS + copts, **kwargs)
@@ -84,10 +98,17 @@ def slabkit_cc_fuzzer(name, srcs, corpus, deps = [], copts = [], **kwargs):
         tags = ["fuzz"],
         **kwargs
     )
-    native.sh_test(
+    seeds = native.glob([corpus + "/*"])
+    if not seeds:
+        fail("%s: corpus %s has no seed files" % (name, corpus))
+
+    # The corpus directory is passed as one of its files' runfiles path
+    # (run_fuzzer.sh takes its directory), which resolves in slabkit's own
+    # workspace and from a workspace that depends on it alike.
+    sh_test(
         name = name + "_test",
         srcs = ["//testing:run_fuzzer.sh"],
-        args = ["$(location :%s)" % name, native.package_name() + "/" + corpus],
-        data = [":" + name] + native.glob([corpus + "/**"]),
+        args = ["$(rootpath :%s)" % name, "$(rootpath %s)" % seeds[0]],
+        data = [":" + name] + seeds,
         tags = ["fuzz"],
     )

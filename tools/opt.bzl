@@ -2,6 +2,11 @@
 build's own mode and sanitizer flags, for checks that read optimized
 machine code (benchmarks:fast_path_golden_test)."""
 
+# Labels of slabkit's own settings, resolved where this file lives, so the
+# transition also works from a workspace that depends on slabkit.
+_DEFAULT_MAPPER = str(Label("//mapper:default"))
+_MMAP_DEFAULT = str(Label("//mapper:mmap_default"))
+
 def _opt_impl(settings, attr):
     return {
         "//command_line_option:compilation_mode": "opt",
@@ -10,7 +15,7 @@ def _opt_impl(settings, attr):
         "//command_line_option:linkopt": [],
         # Nor a swapped-in default mapper: the fast paths do not depend on it,
         # but the build would be another configuration.
-        "//mapper:default": "//mapper:mmap_default",
+        _DEFAULT_MAPPER: _MMAP_DEFAULT,
     }
 
 _opt_transition = transition(
@@ -20,7 +25,7 @@ _opt_transition = transition(
         "//command_line_option:compilation_mode",
         "//command_line_option:copt",
         "//command_line_option:linkopt",
-        "//mapper:default",
+        _DEFAULT_MAPPER,
     ],
 )
 

@@ -45,6 +45,10 @@ TEST(CountingMapperTest, RegisteredByNameForClassesThatAskForIt) {
 }  // namespace
 }  // namespace example
 
-// The whole conformance suite, on this mapper, in one line.
+// The whole conformance suite, on this mapper, in one line; and on the
+// hardened composition of it (a Config whose arguments hold a comma).
 SLABKIT_CONFORMANCE_TESTS(CountingMapper,
                           slabkit::Compose<example::CountingMapper>);
+SLABKIT_CONFORMANCE_TESTS(
+    CountingMapperHardened,
+    slabkit::Compose<example::CountingMapper, slabkit::kHardenedMitigations>);
