@@ -36,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "allocator/class_config.h"
 #include "allocator/class_record.h"
+#include "base/memory_tool.h"
 #include "guard/layout.h"
 #include "guard/object_checks.h"
 #include "guard/report.h"
@@ -99,17 +100,36 @@ class SlabAllocator {
   // ENOMEM when memory cannot be had (a later call may succeed) or EINVAL
   // when `cls` is not a class of this allocator.
   void* Allocate(ClassId cls) {
-    if (ABSL_PREDICT_FALSE(Foreign(cls))) return AllocateSlow(cls);
-    return Cache::Allocate(cls.value,
-                           [this, cls] { return AllocateSlow(cls); });
+    if constexpr (kTracksMemory) {
+      return TrackAllocated(cls, AllocateUntracked(cls));
+    } else {
+      return AllocateUntracked(cls);
+    }
   }
 
   // Returns `ptr` (an object of `cls` from Allocate) to its class; nullptr is
   // a no-op. Misuse is reported and aborts (see guard/report.h).
   void Release(ClassId cls, void* ptr) {
+    if constexpr (kTracksMemory) TrackReleased(cls, ptr);
     if (ABSL_PREDICT_FALSE(Foreign(cls))) return ReleaseSlow(cls, ptr);
     Cache::Release(cls.value, ptr,
                    [this, cls, ptr] { return ReleaseSlow(cls, ptr); });
+  }
+
+  // A build for a memory-checking tool (base/memory_tool.h) tells it of each
+  // object Allocate hands out and Release takes back: the fast flavour's
+  // plain classes (not checked classes, object-caching ones or the hardened
+  // flavour, which check for themselves; docs/debugging.md).
+  static constexpr bool kTracksMemory =
+      memory_tool::kEnabled && kMitigations == Mitigations::kNone;
+  void* TrackAllocated(ClassId cls, void* p) const;
+  void TrackReleased(ClassId cls, void* p) const;
+
+  // Allocate without telling the memory tool (the fast path itself).
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void* AllocateUntracked(ClassId cls) {
+    if (ABSL_PREDICT_FALSE(Foreign(cls))) return AllocateSlow(cls);
+    return Cache::Allocate(cls.value,
+                           [this, cls] { return AllocateSlow(cls); });
   }
 
   // The halves of Allocate and Release past the cache's inline fast path,
@@ -309,6 +329,7 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
     }
     // Fresh memory is already zero; only recycled objects need clearing.
     if (p != nullptr && c->zero_init && recycled) {
+      memory_tool::AboutToWrite(p, c->geometry.object_size);
       memset(p, 0, c->geometry.object_size);
     }
   }
@@ -322,6 +343,28 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
   }
   c->direct_allocations.fetch_add(1, std::memory_order_relaxed);
   return p;
+}
+
+template <typename Config>
+void* SlabAllocator<Config>::TrackAllocated(ClassId cls, void* p) const {
+  const Record* c = Find(cls);
+  if (p != nullptr && c != nullptr && !c->checked() && !c->caches_objects &&
+      !slab::Locate(p).guarded) {
+    memory_tool::Allocated(p, c->size, c->zero_init);
+  }
+  return p;
+}
+
+template <typename Config>
+void SlabAllocator<Config>::TrackReleased(ClassId cls, void* p) const {
+  // Only an object Allocate told the tool of: misuse is left to Release,
+  // which reports it.
+  const Record* c = Find(cls);
+  if (p == nullptr || c == nullptr || c->checked() || c->caches_objects) return;
+  const slab::Location loc = slab::Locate(p);
+  if (loc.class_id == c->id && loc.object_start && !loc.guarded) {
+    memory_tool::Released(p, c->size);
+  }
 }
 
 template <typename Config>

@@ -12,11 +12,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <new>
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "allocator/process.h"
+#include "base/memory_tool.h"
 #include "c_api/slabkit_malloc.h"
 #include "malloc/malloc.h"
 
@@ -24,10 +26,81 @@
 
 namespace {
 
-using M = slabkit::malloc::BuildMalloc;
-
 using slabkit::IsPowerOfTwo;
 using slabkit::malloc::Family;
+namespace memory_tool = slabkit::memory_tool;
+
+// The malloc the exports call: the build's, and in a build for valgrind
+// (--//base:memory_tool=valgrind, fast flavour) memcheck is told of each
+// block, at its usable size, as it is handed out and before it is freed
+// (so that no other thread can have it yet). realloc then always moves
+// the block and calloc zeroes it here, after memcheck knows it: slabkit
+// never writes into a block memcheck considers freed. ASan programs bring
+// their own malloc, so only valgrind applies.
+struct M : slabkit::malloc::BuildMalloc {
+  using Untracked = slabkit::malloc::BuildMalloc;
+  static constexpr bool kTracked = memory_tool::kValgrind && !kBlockChecks;
+
+  static void* Handed(void* p, bool defined = false) {
+    if (kTracked && p != nullptr) {
+      memory_tool::Allocated(p, Untracked::UsableSize(p), defined);
+    }
+    return p;
+  }
+  static void Freeing(void* p) {
+    if (kTracked && p != nullptr) memory_tool::Released(p, 0);
+  }
+
+  template <Family F = Family::kMalloc>
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void* Allocate(size_t n) {
+    return Handed(Untracked::Allocate<F>(n));
+  }
+  template <Family F = Family::kMalloc>
+  static void* AlignedAllocate(size_t alignment, size_t n) {
+    return Handed(Untracked::AlignedAllocate<F>(alignment, n));
+  }
+  static void* Calloc(size_t count, size_t size) {
+    if constexpr (!kTracked) return Untracked::Calloc(count, size);
+    size_t n;
+    if (!ArrayBytes(count, size, &n)) return nullptr;
+    void* p = Handed(Untracked::Allocate(n), /*defined=*/true);
+    if (p != nullptr) memset(p, 0, n);
+    return p;
+  }
+  static void* Realloc(void* p, size_t n) {
+    if constexpr (!kTracked) return Untracked::Realloc(p, n);
+    if (p == nullptr) return Allocate(n);
+    const size_t old = Untracked::UsableSize(p);  // misuse is reported here
+    if (n == 0) {
+      Free(p);
+      return nullptr;
+    }
+    void* q = Allocate(n);
+    if (q == nullptr) return nullptr;
+    memcpy(q, p, old < n ? old : n);
+    Free(p);
+    return q;
+  }
+  static void* ReallocArray(void* p, size_t count, size_t size) {
+    size_t n;
+    return ArrayBytes(count, size, &n) ? Realloc(p, n) : nullptr;
+  }
+  template <Family F = Family::kMalloc>
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void Free(void* p) {
+    Freeing(p);
+    Untracked::Free<F>(p);
+  }
+  template <Family F = Family::kMalloc>
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void FreeSized(void* p, size_t n) {
+    Freeing(p);
+    Untracked::FreeSized<F>(p, n);
+  }
+  template <Family F = Family::kMalloc>
+  static void FreeAlignedSized(void* p, size_t alignment, size_t n) {
+    Freeing(p);
+    Untracked::FreeAlignedSized<F>(p, alignment, n);
+  }
+};
 constexpr Family kNew = Family::kNew;
 constexpr Family kNewArray = Family::kNewArray;
 

@@ -95,11 +95,19 @@ slabkit_class slabkit_class_register_or_die(
 // frame). docs/fast_path.md shows the code this makes.
 void* slabkit_allocate(slabkit_class cls) {
   const uint32_t id = cls.id;
+  // A memory-tool build tells the tool of each object (base/memory_tool.h):
+  // through the C++ member functions, which do.
+  if constexpr (CApiAllocator::kTracksMemory) {
+    return CApi().Allocate(slabkit::ClassId{id});
+  }
   return CApiAllocator::Cache::Allocate(id, [id] { return AllocateSlow(id); });
 }
 
 void slabkit_release(slabkit_class cls, void* ptr) {
   const uint32_t id = cls.id;
+  if constexpr (CApiAllocator::kTracksMemory) {
+    return CApi().Release(slabkit::ClassId{id}, ptr);
+  }
   CApiAllocator::Cache::Release(id, ptr, [id, ptr] { ReleaseSlow(id, ptr); });
 }
 
@@ -154,7 +162,10 @@ int slabkit_class_counters(slabkit_class cls, struct slabkit_counters* out) {
   return 0;
 }
 
-int slabkit_stats_report(int fd, int format) {
+// Kept by the linker even where the program never calls it (`retain`; -c opt
+// links with --gc-sections): gdb's `slabkit stats` calls it in a live
+// process (tools/gdb/slabkit.py).
+__attribute__((used, retain)) int slabkit_stats_report(int fd, int format) {
   if (format != SLABKIT_REPORT_TEXT && format != SLABKIT_REPORT_JSON) {
     return EINVAL;
   }

@@ -16,6 +16,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
+#include "base/memory_tool.h"
 #include "guard/sampled.h"
 #include "magazine/class_cache.h"
 #include "magazine/depot.h"
@@ -116,6 +117,9 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* AllocateFromEntry(
   if (ABSL_PREDICT_FALSE(top == c.base)) return slow();  // empty, or unset
   void* p = *--top;
   c.top = top;
+  // A memory tool's leak check finds no stale copy of p (a live object's
+  // only remaining pointer could be this one).
+  if constexpr (memory_tool::kEnabled) *top = nullptr;
   if constexpr ((kFlags & kCountCalls) != 0) CountCall(c.allocations);
   if constexpr (kStates) {
     const uint32_t data =
@@ -128,7 +132,10 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* AllocateFromEntry(
     __atomic_store_n(record.state, slab::kObjectHeld, __ATOMIC_RELAXED);
     checks.OnHandOut(p, record);
   }
-  if (ABSL_PREDICT_FALSE(c.zero_init != 0)) return memset(p, 0, c.object_size);
+  if (ABSL_PREDICT_FALSE(c.zero_init != 0)) {
+    memory_tool::AboutToWrite(p, c.object_size);
+    return memset(p, 0, c.object_size);
+  }
   return p;
 }
 

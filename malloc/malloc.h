@@ -142,13 +142,18 @@ class Malloc {
     FreeSizedSlow(p, n, alignment);
   }
 
+  // count * size into *n, as calloc and reallocarray need it; false with
+  // errno ENOMEM when it overflows.
+  static bool ArrayBytes(size_t count, size_t size, size_t* n) {
+    if (!__builtin_mul_overflow(count, size, n)) return true;
+    errno = ENOMEM;
+    return false;
+  }
+
   // calloc: zeroed; ENOMEM when count * size overflows.
   static void* Calloc(size_t count, size_t size) {
     size_t n;
-    if (__builtin_mul_overflow(count, size, &n)) {
-      errno = ENOMEM;
-      return nullptr;
-    }
+    if (!ArrayBytes(count, size, &n)) return nullptr;
     if (n > kMaxSmallSize) {
       void* p = AllocateLarge(n, 0, /*zero=*/true);
       if (kBlockChecks && p != nullptr) NoteAllocation(p, n, Family::kMalloc);
@@ -196,10 +201,7 @@ class Malloc {
   // reallocarray: realloc with ENOMEM on overflow.
   static void* ReallocArray(void* p, size_t count, size_t size) {
     size_t n;
-    if (__builtin_mul_overflow(count, size, &n)) {
-      errno = ENOMEM;
-      return nullptr;
-    }
+    if (!ArrayBytes(count, size, &n)) return nullptr;
     return Realloc(p, n);
   }
 

@@ -5,9 +5,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 
 #include "absl/numeric/bits.h"
+#include "slab/chunk.h"
+#include "slab/debug_layout.h"
 #include "slab/page_map.h"
 
 namespace slabkit {
@@ -260,3 +264,31 @@ absl::StatusOr<ChunkHeader*> SlabClass::NewChunk() {
 
 }  // namespace slab
 }  // namespace slabkit
+
+// The layout a debugger reads (slab/debug_layout.h). Here, beside the slabs, so
+// that every program with slabkit memory has it (the page map's address is
+// set at start-up, before any chunk is registered). `retain`: kept by the
+// linker's section garbage collection too (-c opt links with --gc-sections),
+// though nothing in the program refers to it.
+extern "C" __attribute__((used, retain, visibility("default")))
+const uint64_t slabkit_debug_layout[slabkit::slab::kLayoutWords] = {
+    slabkit::slab::kDebugLayoutMagic,
+    slabkit::slab::kDebugLayoutVersion,
+    reinterpret_cast<uint64_t>(slabkit::slab::page_map_internal::class_of),
+    slabkit::slab::kChunkShift,
+    slabkit::slab::kAddressBits,
+    slabkit::slab::kGuardedChunk,
+    slabkit::slab::kLargeChunk,
+    slabkit::slab::kZeroSizeChunk,
+    offsetof(slabkit::slab::ChunkHeader, geometry),
+    offsetof(slabkit::slab::ChunkHeader, class_name),
+    offsetof(slabkit::slab::ChunkHeader, spans_opened),
+    offsetof(slabkit::slab::ClassGeometry, object_size),
+    offsetof(slabkit::slab::ClassGeometry, objects_per_span),
+    offsetof(slabkit::slab::ClassGeometry, span_shift),
+    offsetof(slabkit::slab::ClassGeometry, num_spans),
+    offsetof(slabkit::slab::ClassGeometry, data_offset),
+    offsetof(slabkit::slab::ClassGeometry, state_offset),
+    offsetof(slabkit::slab::ClassGeometry, bitmap_offset),
+    offsetof(slabkit::slab::ClassGeometry, bitmap_words),
+};
