@@ -96,6 +96,9 @@ struct ClassRecord {
   const bool canary;
   const bool fill_released;
   bool checked() const { return canary || fill_released; }
+  // Neither checked nor caching constructed objects: a memory tool is told
+  // of its objects (SlabAllocator::kTracksMemory).
+  bool plain() const { return !checked() && !caches_objects; }
   // Calls the cache did not count (uncached classes, guarded samples,
   // releases it could not take), and allocations that missed it.
   std::atomic<uint64_t> direct_allocations{0};

@@ -348,8 +348,7 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
 template <typename Config>
 void* SlabAllocator<Config>::TrackAllocated(ClassId cls, void* p) const {
   const Record* c = Find(cls);
-  if (p != nullptr && c != nullptr && !c->checked() && !c->caches_objects &&
-      !slab::Locate(p).guarded) {
+  if (p != nullptr && c != nullptr && c->plain() && !slab::Locate(p).guarded) {
     memory_tool::Allocated(p, c->size, c->zero_init);
   }
   return p;
@@ -360,7 +359,7 @@ void SlabAllocator<Config>::TrackReleased(ClassId cls, void* p) const {
   // Only an object Allocate told the tool of: misuse is left to Release,
   // which reports it.
   const Record* c = Find(cls);
-  if (p == nullptr || c == nullptr || c->checked() || c->caches_objects) return;
+  if (p == nullptr || c == nullptr || !c->plain()) return;
   const slab::Location loc = slab::Locate(p);
   if (loc.class_id == c->id && loc.object_start && !loc.guarded) {
     memory_tool::Released(p, c->size);
