@@ -9,6 +9,7 @@
 // clang-format on
 
 #include "allocator/class_config.h"
+#include "allocator/decay.h"
 #include "allocator/flavour.h"
 #include "allocator/policies.h"
 #include "allocator/process.h"
@@ -23,8 +24,12 @@ namespace slabkit {
 // The flavours: the build's default mapper (--//mapper:default), the
 // default layout, per-thread magazines and counts of slab transfers, with
 // the given mitigations.
+// The Config of a flavour's process-wide allocator: its slow paths drive
+// decay (allocator/decay.h).
 template <Mitigations kM>
-struct FlavourConfig : Compose<DefaultMapper, kM> {};
+struct FlavourConfig : Compose<DefaultMapper, kM> {
+  static void NoteSlowPath() { NoteDecaySlowPath(); }
+};
 
 // The fast flavour, and the hardened one: the same parts, with a guard page
 // after every span, a state byte per object (so that every double free and

@@ -253,6 +253,8 @@ bool ClassRecord<Cache, Stats>::TryCounters(ClassCounters* out) const {
   const slab::SlabClass::Counters memory = slab.ReadCounters();
   counts.reserved_bytes = memory.reserved_bytes;
   counts.committed_bytes = memory.committed_bytes;
+  counts.idle_bytes = memory.empty_spans * geometry.span_commit_bytes;
+  counts.returned_bytes = memory.returned_bytes;
   *out = counts;
   return true;
 }
@@ -291,6 +293,8 @@ ClassStats ClassRecord<Cache, Stats>::Snapshot() const {
   s.reserved_bytes = counters.reserved_bytes;
   s.committed_bytes = counters.committed_bytes;
   s.decommitted_spans = counters.decommitted_spans;
+  s.idle_bytes = slab.IdleBytes();
+  s.returned_bytes = counters.returned_bytes;
   const CacheStats cached = Cache::Stats(cache);
   s.magazine_capacity = cached.magazine_capacity;
   s.magazines = cached.magazines;

@@ -23,7 +23,8 @@ SlabAllocator<FlavourConfig<kM>>& ProcessAllocatorOf() {
          },
          [](int fd) { reinterpret_cast<A*>(storage)->WriteHeapProfile(fd); },
          A::kSamples, [] { reinterpret_cast<A*>(storage)->LockForFork(); },
-         [] { reinterpret_cast<A*>(storage)->UnlockAfterFork(); }});
+         [] { reinterpret_cast<A*>(storage)->UnlockAfterFork(); },
+         [](bool aged) { return reinterpret_cast<A*>(storage)->Decay(aged); }});
     return a;
   }();
   return *allocator;

@@ -127,5 +127,67 @@ TYPED_TEST(FaultInjectionTest, EveryMapperCallFailedOnce) {
   }
 }
 
+// Decay passes whose decommits fail (every one, then the second): what
+// the program holds stays intact, every object comes back once, and a
+// healed pass gives the memory back.
+TYPED_TEST(FaultInjectionTest, DecayWithFailingDecommitsLosesNothing) {
+  auto* mapper =
+      conformance::Keep(new FaultMapper(conformance::Keep(new MmapMapper())));
+  auto* allocator =
+      conformance::Keep(new typename TypeParam::Allocator(mapper));
+  absl::StatusOr<ClassId> cls = allocator->Register({"decaying", 100});
+  ASSERT_TRUE(cls.ok());
+  std::vector<void*> all;
+  for (int i = 0; i < Scenario::kObjects; ++i) {
+    void* p = allocator->Allocate(*cls);
+    ASSERT_NE(p, nullptr);
+    memset(p, 0x5a, 100);
+    all.push_back(p);
+  }
+  // Keep the first tenth; the rest goes back, and decays.
+  std::vector<void*> kept;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (i < all.size() / 10) {
+      kept.push_back(all[i]);
+    } else {
+      allocator->Release(*cls, all[i]);
+    }
+  }
+  FlushThreadCache();
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE(round);
+    if (round == 0) mapper->FailAll(MapperOp::kDecommit, true);
+    if (round == 1) {
+      mapper->Heal();
+      mapper->FailNth(MapperOp::kDecommit, 2);
+    }
+    if (round == 2) mapper->Heal();
+    // Depot to slab, then spans aged and decommitted.
+    for (int pass = 0; pass < 4; ++pass) allocator->Decay(/*aged=*/true);
+    const ClassStats s = *allocator->GetStats(*cls);
+    if (round == 0) {
+      EXPECT_EQ(s.returned_bytes, 0u);
+    } else {
+      EXPECT_GT(s.returned_bytes, 0u);
+    }
+    for (void* p : kept) ASSERT_EQ(static_cast<unsigned char*>(p)[99], 0x5a);
+    EXPECT_EQ(allocator->GetStats(*cls)->live, kept.size());
+    std::set<void*> again;
+    for (size_t i = 0; i < all.size() - kept.size(); ++i) {
+      void* p = allocator->Allocate(*cls);
+      ASSERT_NE(p, nullptr);
+      ASSERT_TRUE(again.insert(p).second) << "handed out twice";
+      for (void* k : kept) ASSERT_NE(p, k) << "a live object handed out";
+    }
+    for (void* p : again) allocator->Release(*cls, p);
+    FlushThreadCache();
+  }
+  allocator->Decay(/*aged=*/false);
+  const ClassStats s = *allocator->GetStats(*cls);
+  EXPECT_GT(s.returned_bytes, 0u);
+  EXPECT_EQ(s.idle_bytes, 0u);
+  EXPECT_EQ(s.live, kept.size());
+}
+
 }  // namespace
 }  // namespace slabkit

@@ -13,6 +13,7 @@
 #include <new>
 
 #include "absl/base/thread_annotations.h"
+#include "allocator/decay.h"
 #include "base/write_all.h"
 #include "guard/sampled.h"
 #include "magazine/thread_registry.h"
@@ -91,6 +92,7 @@ void OnProfileSignal(int) {
 void ApplyOptions() {
   static const bool applied = [] {
     ParseOptions(getenv("SLABKIT_OPTIONS"), &options, STDERR_FILENO);
+    ConfigureDecay(options.decay_ms, options.background_thread);
     if (options.sample_interval >= 0) {
       guard::SetSampleInterval(static_cast<uint64_t>(options.sample_interval));
     }
@@ -128,6 +130,7 @@ void ForkParent() {
 }
 
 void ForkChild() {
+  decay_internal::AfterForkInChild();
   UnlockMappersInForkChild();
   magazine::UnlockRegistryInForkChild();
   UnlockAllocatorsAfterFork();
@@ -146,5 +149,12 @@ void AddProcessAllocator(const ProcessAllocator& a) {
 }
 
 void FlushThreadCache() { magazine::FlushThread(); }
+
+size_t process_internal::DecayProcessAllocators(bool aged) {
+  size_t bytes = 0;
+  const int n = num_process_allocators.load(std::memory_order_acquire);
+  for (int i = 0; i < n; ++i) bytes += process_allocators[i].decay(aged);
+  return bytes;
+}
 
 }  // namespace slabkit

@@ -3,6 +3,8 @@
 #ifndef SLABKIT_ALLOCATOR_PROCESS_H_
 #define SLABKIT_ALLOCATOR_PROCESS_H_
 
+#include <cstddef>
+
 #include "stats/report.h"
 
 namespace slabkit {
@@ -22,6 +24,9 @@ struct ProcessAllocator {
   // LockForFork), around fork().
   void (*lock_for_fork)();
   void (*unlock_after_fork)();
+  // One decay pass over the allocator (allocator/decay.h); returns the
+  // bytes given back.
+  size_t (*decay)(bool aged);
 };
 
 // Reads SLABKIT_OPTIONS (once per process) and adds `a`. Must not be called
@@ -39,6 +44,11 @@ void AddProcessAllocator(const ProcessAllocator& a);
 // Returns the calling thread's cached objects, of every class of every
 // allocator, to their depots (a thread does this by itself when it exits).
 void FlushThreadCache();
+
+namespace process_internal {
+// A decay pass over every added allocator, in the order they were added.
+size_t DecayProcessAllocators(bool aged);
+}  // namespace process_internal
 
 }  // namespace slabkit
 

@@ -55,6 +55,16 @@
 
 namespace slabkit {
 
+// A Config may declare `static void NoteSlowPath()`: called on entry to the
+// slow paths (AllocateSlow, ReleaseSlow) with no allocator lock held. The
+// process-wide allocators' Configs use it to drive decay
+// (allocator/decay.h).
+template <typename C, typename = void>
+struct HasNoteSlowPath : std::false_type {};
+template <typename C>
+struct HasNoteSlowPath<C, std::void_t<decltype(C::NoteSlowPath())>>
+    : std::true_type {};
+
 template <typename Config>
 class SlabAllocator {
  public:
@@ -143,6 +153,13 @@ class SlabAllocator {
   // Objects cached by other threads stay there until those threads exit or
   // call FlushThreadCache(). Returns the bytes decommitted.
   size_t ReleaseIdleMemory();
+
+  // One decay pass over every class (allocator/decay.h): each depot's
+  // magazines that sat idle since the previous pass go back to the slab,
+  // and spans empty since the previous pass are decommitted (with !aged,
+  // every empty span). Thread caches are left alone. Returns the bytes
+  // decommitted.
+  size_t Decay(bool aged);
 
   // A snapshot of `cls`, or NotFound. Safe from any thread at any time but
   // not from a signal handler (use ReadCounters): it takes the class's lock
@@ -293,6 +310,7 @@ absl::StatusOr<ClassId> SlabAllocator<Config>::Register(
 
 template <typename Config>
 void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
+  if constexpr (HasNoteSlowPath<Config>::value) Config::NoteSlowPath();
   Record* c = Find(cls);
   if (ABSL_PREDICT_FALSE(c == nullptr)) {
     errno = EINVAL;
@@ -383,6 +401,7 @@ slab::Location SlabAllocator<Config>::Validate(const Record* c, ClassId cls,
 template <typename Config>
 void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
   if (ptr == nullptr) return;
+  if constexpr (HasNoteSlowPath<Config>::value) Config::NoteSlowPath();
   Record* c = Find(cls);
   const slab::Location loc = Validate(c, cls, ptr);
   if (loc.guarded) {
@@ -449,6 +468,8 @@ GlobalStats SlabAllocator<Config>::GetGlobalStats() const {
     g.classes++;
     g.reserved_bytes += s.reserved_bytes;
     g.committed_bytes += s.committed_bytes;
+    g.idle_bytes += s.idle_bytes;
+    g.returned_bytes += s.returned_bytes;
     int m = 0;
     while (m < g.mappers && strcmp(g.by_mapper[m].name, s.mapper) != 0) ++m;
     if (m == g.mappers) {
@@ -473,6 +494,19 @@ size_t SlabAllocator<Config>::ReleaseIdleMemory() {
     Cache::Flush(c->cache);
     std::lock_guard<std::mutex> lock(c->mu);
     bytes += c->slab.DecommitEmptySpans();
+  }
+  return bytes;
+}
+
+template <typename Config>
+size_t SlabAllocator<Config>::Decay(bool aged) {
+  size_t bytes = 0;
+  for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
+    Record* c = classes_[id].load(std::memory_order_acquire);
+    if (c == nullptr) continue;
+    Cache::Decay(c->cache);
+    std::lock_guard<std::mutex> lock(c->mu);
+    bytes += c->slab.DecaySpans(aged);
   }
   return bytes;
 }

@@ -158,12 +158,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_redis(preload, quick, tmp):
+def run_redis(preload, env_extra, quick, tmp):
     """redis-server (under `preload`) serving redis-benchmark (not preloaded):
     the benchmark's wall time, the server's CPU time and peak RSS."""
     port = str(free_port())
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
+    env.update(env_extra)
     command, result = measured(
         ["redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no", "--dir", tmp, "--logfile", os.path.join(tmp, "redis.log")],
@@ -409,6 +410,10 @@ def main():
     parser.add_argument("--reps", type=int, help="runs per cell (default 5, quick 1)")
     parser.add_argument("--only", help="comma-separated workload names")
     parser.add_argument("--allocators", help="comma-separated allocator names")
+    parser.add_argument("--variant", action="append", default=[],
+                        help="NAME=ALLOCATOR:OPTIONS, one more column: ALLOCATOR "
+                        "(a slabkit one) under SLABKIT_OPTIONS=OPTIONS, e.g. "
+                        "slabkit-nodecay=slabkit:decay_ms=-1")
     parser.add_argument("--out", help="directory for results.md, .json and .png")
     parser.add_argument("--update-doc", help="Markdown file whose results section to replace")
     parser.add_argument("--from-json", help="render a saved results.json instead of running")
@@ -430,8 +435,16 @@ def main():
     root = runfiles_root()
     os.chdir(root)
     reps = args.reps or (1 if args.quick else 5)
-    allocators = [a for a in ALLOCATORS
-                  if not args.allocators or a[0] in args.allocators.split(",")]
+    # (column, preload, package, extra environment, the allocator it is)
+    allocators = [(n, lib, pkg, {}, n) for n, lib, pkg in ALLOCATORS
+                  if not args.allocators or n in args.allocators.split(",")]
+    for v in args.variant:
+        name, _, rest = v.partition("=")
+        base, _, options = rest.partition(":")
+        found = [a for a in ALLOCATORS if a[0] == base]
+        if not name or not found or not base.startswith("slabkit"):
+            sys.exit("compare: --variant %r: want NAME=slabkit...:OPTIONS" % v)
+        allocators.append((name, found[0][1], None, {"SLABKIT_OPTIONS": options}, base))
     if BASELINE not in [a[0] for a in allocators]:
         sys.exit("compare: ratios are against %s, which must be among the allocators" % BASELINE)
     workloads = [w for w in WORKLOADS
@@ -440,7 +453,7 @@ def main():
     if args.only and len(workloads) != len(args.only.split(",")):
         sys.exit("compare: unknown workload in --only; workloads: " +
                  ", ".join(w.name for w in WORKLOADS))
-    for name, lib, _ in allocators:
+    for name, lib, *_ in allocators:
         if lib and not os.path.exists(lib):
             sys.exit("compare: %s is missing (%s); tools/setup installs the peers" % (name, lib))
     for w in workloads:
@@ -458,20 +471,20 @@ def main():
             # Interleaved: each workload runs under every allocator in turn,
             # the order rotating so that none always goes first.
             shift = (rep + wi) % len(allocators)
-            for name, lib, _ in allocators[shift:] + allocators[:shift]:
-                if w.kind == "class" and not name.startswith("slabkit"):
+            for name, lib, _, env, base in allocators[shift:] + allocators[:shift]:
+                if w.kind == "class" and not base.startswith("slabkit"):
                     continue
                 preload = os.path.abspath(lib) if lib else None
                 if w.kind == "redis":
-                    run = run_redis(preload, args.quick, tmp)
+                    run = run_redis(preload, env, args.quick, tmp)
                 elif w.kind == "class":
                     argv = list(w.quick if args.quick else w.argv)
-                    if name == "slabkit-hardened":
+                    if base == "slabkit-hardened":
                         argv[0] = B + "fixed_size_hardened"
-                    run = spawn(argv, None, {}, None, tmp)
+                    run = spawn(argv, None, env, None, tmp)
                 else:
                     argv = w.quick if args.quick and w.quick else w.argv
-                    run = spawn(argv, preload, w.env, w.stdin, tmp)
+                    run = spawn(argv, preload, dict(w.env, **env), w.stdin, tmp)
                 if w.kind == "program" and run.ok:
                     if name == "glibc" or w.name not in reference:
                         reference.setdefault(w.name, run.digest)
@@ -491,7 +504,7 @@ def main():
     meta = {
         "date": datetime.date.today().isoformat(),
         "machine": machine(),
-        "versions": {n: package_version(p) for n, _, p in allocators},
+        "versions": {n: package_version(p) for n, _, p, *_ in allocators},
         "reps": reps,
         "quick": args.quick,
         "seconds": round(time.monotonic() - started),

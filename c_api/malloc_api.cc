@@ -278,8 +278,8 @@ SLABKIT_EXPORT int slabkit_malloc_counters(struct slabkit_counters* out) {
   if (out == nullptr) return EINVAL;
   slabkit::ClassCounters c;
   if (!M::ReadCounters(&c)) return EAGAIN;
-  *out = {c.allocations,  c.releases,       c.live,
-          c.in_use_bytes, c.reserved_bytes, c.committed_bytes};
+  *out = {c.allocations,    c.releases,        c.live,       c.in_use_bytes,
+          c.reserved_bytes, c.committed_bytes, c.idle_bytes, c.returned_bytes};
   return 0;
 }
 

@@ -142,7 +142,9 @@ int slabkit_class_stats(slabkit_class cls, struct slabkit_class_stats* out) {
           s->reserved_bytes,
           s->committed_bytes,
           s->depot_objects,
-          s->thread_cached_objects};
+          s->thread_cached_objects,
+          s->idle_bytes,
+          s->returned_bytes};
   return 0;
 }
 
@@ -157,8 +159,8 @@ int slabkit_class_counters(slabkit_class cls, struct slabkit_counters* out) {
     case CApiAllocator::CounterRead::kBusy:
       return EAGAIN;
   }
-  *out = {c.allocations,  c.releases,       c.live,
-          c.in_use_bytes, c.reserved_bytes, c.committed_bytes};
+  *out = {c.allocations,    c.releases,        c.live,       c.in_use_bytes,
+          c.reserved_bytes, c.committed_bytes, c.idle_bytes, c.returned_bytes};
   return 0;
 }
 

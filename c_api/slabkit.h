@@ -114,6 +114,8 @@ struct slabkit_class_stats {
   size_t committed_bytes;
   uint64_t depot_objects;
   uint64_t thread_cached_objects;
+  size_t idle_bytes;     /* committed in spans with no live object */
+  size_t returned_bytes; /* given back to the OS so far */
 };
 
 /* Fills *out for `cls`. 0, or EINVAL for a NULL `out` or an unknown class.

@@ -16,6 +16,9 @@ struct slabkit_counters {
   uint64_t in_use_bytes;
   size_t reserved_bytes;  /* address space held */
   size_t committed_bytes; /* memory backing it */
+  size_t idle_bytes;      /* committed, holding no live object: what decay
+                             gives back (docs/stats.md) */
+  size_t returned_bytes;  /* given back to the OS so far */
 };
 
 #endif /* SLABKIT_C_API_SLABKIT_COUNTERS_H_ */

@@ -29,6 +29,8 @@ Magazine* Depot::TakeFull() {
   stats_.full_magazines--;
   stats_.cached_objects -= m->count;
   stats_.exchanges++;
+  min_full_since_decay_ =
+      std::min(min_full_since_decay_, stats_.full_magazines);
   return m;
 }
 
@@ -86,12 +88,35 @@ void Depot::Drain() {
     full_ = nullptr;
     stats_.full_magazines = 0;
     stats_.cached_objects = 0;
+    min_full_since_decay_ = 0;
   }
   while (full != nullptr) {
     Magazine* next = full->next;
     Spill(full);
     PutEmpty(full);
     full = next;
+  }
+}
+
+void Depot::Decay() {
+  Magazine* idle = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (uint64_t n = min_full_since_decay_; n > 0 && full_ != nullptr; --n) {
+      Magazine* m = full_;
+      full_ = m->next;
+      m->next = idle;
+      idle = m;
+      stats_.full_magazines--;
+      stats_.cached_objects -= m->count;
+    }
+    min_full_since_decay_ = stats_.full_magazines;
+  }
+  while (idle != nullptr) {
+    Magazine* next = idle->next;
+    Spill(idle);
+    PutEmpty(idle);
+    idle = next;
   }
 }
 

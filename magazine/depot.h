@@ -61,6 +61,11 @@ class Depot {
   void PutEmpty(Magazine* m);
   // Returns the objects of every full magazine to the slab.
   void Drain();
+  // One decay pass: returns to the slab as many full magazines as the depot
+  // held throughout the time since the previous pass (the low-water mark of
+  // its full magazines: the ones no thread needed), so a class keeps what
+  // its threads exchange and gives back what sat idle.
+  void Decay();
 
   Stats stats() const;
 
@@ -79,6 +84,8 @@ class Depot {
   Magazine* full_ ABSL_GUARDED_BY(mu_) = nullptr;
   Magazine* empty_ ABSL_GUARDED_BY(mu_) = nullptr;
   Stats stats_ ABSL_GUARDED_BY(mu_);
+  // The fewest full magazines held since the last Decay.
+  uint64_t min_full_since_decay_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace magazine

@@ -99,6 +99,31 @@ TEST_F(DepotTest, BeyondTheLimitObjectsGoBackToTheSlab) {
   EXPECT_EQ(depot.stats().spilled_objects, 12u);
 }
 
+// Decay returns what no thread took since the previous pass: the low-water
+// mark of full magazines.
+TEST_F(DepotTest, DecayReturnsMagazinesIdleSinceThePreviousPass) {
+  Depot depot = MakeDepot(4, 8);
+  for (int i = 0; i < 5; ++i) depot.PutFull(FullMagazine(depot, 4));
+  depot.Decay();
+  EXPECT_TRUE(slab_.spilled.empty()) << "put since the last pass: all busy";
+  EXPECT_EQ(depot.stats().full_magazines, 5u);
+  // Two are taken and one comes back: three sat idle throughout.
+  Magazine* a = depot.TakeFull();
+  Magazine* b = depot.TakeFull();
+  depot.PutFull(a);
+  depot.Decay();
+  EXPECT_EQ(slab_.spilled.size(), 12u);
+  EXPECT_EQ(depot.stats().full_magazines, 1u);
+  EXPECT_EQ(depot.stats().cached_objects, 4u);
+  EXPECT_EQ(depot.stats().empty_magazines, 3u);
+  depot.Decay();
+  EXPECT_EQ(slab_.spilled.size(), 16u) << "idle for a whole pass now";
+  EXPECT_EQ(depot.stats().full_magazines, 0u);
+  depot.PutFull(b);
+  depot.Drain();
+  EXPECT_EQ(slab_.spilled.size(), 20u);
+}
+
 TEST_F(DepotTest, ConcurrentExchangesLoseNothing) {
   Depot depot = MakeDepot(16, 1000);
   constexpr int kThreads = 4;

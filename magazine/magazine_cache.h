@@ -96,6 +96,7 @@ struct MagazineCacheT {
     magazine::FlushThreadClass(Table::Ref(), c.cached_.id);
     c.depot_.Drain();
   }
+  static void Decay(PerClass& c) { c.depot_.Decay(); }
   static CachedCounts Counts(const PerClass& c) {
     return magazine::CountsOf(&Table::totals, c.cached_.id);
   }
@@ -155,6 +156,7 @@ struct DirectCache {
     return ReleaseOutcome::kNotCached;
   }
   static void Flush(PerClass&) {}
+  static void Decay(PerClass&) {}
   static CachedCounts Counts(const PerClass&) { return {}; }
   static bool TryCounts(const PerClass&, CachedCounts* out) {
     *out = {};

@@ -28,6 +28,8 @@ class BlockTable {
     size_t committed;
     size_t window_bytes;
     bool freed;  // freed, its window retained (LargeAllocator)
+    // Retained since before the last decay pass (LargeAllocator::Decay).
+    bool idle_since_pass;
     // What malloc's release checks note (LargeAllocator::SetNote).
     uint8_t family;
     size_t requested;

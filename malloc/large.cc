@@ -215,30 +215,35 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
     if (retention_ == Retention::kQuarantine &&
         !mapper_.Protect(block->data, committed).ok()) {
       // Still accessible: at least its bytes go.
-      if (mapper_.Decommit(block->data, committed).ok()) kept = 0;
+      if (mapper_.Decommit(block->data, committed).ok()) {
+        kept = 0;
+        CounterAdd(stats_.returned_bytes, committed);
+      }
       block->committed = kept;
     }
     const bool retain =
         retention_ == Retention::kQuarantine ||
         (retention_ == Retention::kReuse && committed <= reuse_bytes_);
     if (!retain) {
+      CounterAdd(stats_.returned_bytes, kept);
       ForgetLocked(first, window);
       victims[n++] = {ChunkAddress(first), window};
     } else {
       if (num_retained_ ==
           (retention_ == Retention::kQuarantine ? kCapacity : kRetainedSlots)) {
-        EvictOldestLocked(&victims[n].base, &victims[n].window);
+        EvictLocked(0, &victims[n].base, &victims[n].window);
         ++n;
         block = table_.Find(first);  // erasing moved entries
       }
       block->freed = true;
+      block->idle_since_pass = false;
       retained_[num_retained_++] = first;
       CounterAdd(stats_.retained_blocks, 1);
       CounterAdd(stats_.retained_bytes, kept);
       CounterAdd(stats_.retained_reserved_bytes, window);
       if (retention_ == Retention::kReuse) {
         while (stats_.retained_bytes > reuse_bytes_) {
-          EvictOldestLocked(&victims[n].base, &victims[n].window);
+          EvictLocked(0, &victims[n].base, &victims[n].window);
           ++n;
         }
       } else {
@@ -246,12 +251,7 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
         // (and their quarantine) stay.
         for (int i = 0;
              i < num_retained_ && stats_.retained_bytes > reuse_bytes_; ++i) {
-          Entry* e = table_.Find(retained_[i]);
-          if (e->committed != 0 &&
-              mapper_.Decommit(e->data, e->committed).ok()) {
-            CounterSub(stats_.retained_bytes, e->committed);
-            e->committed = 0;
-          }
+          (void)DecommitRetainedLocked(table_.Find(retained_[i]));
         }
       }
     }
@@ -261,16 +261,59 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
   return FindResult::kBlock;
 }
 
-void LargeAllocator::EvictOldestLocked(char** base, size_t* window) {
-  Entry* e = table_.Find(retained_[0]);
+void LargeAllocator::EvictLocked(int i, char** base, size_t* window) {
+  Entry* e = table_.Find(retained_[i]);
   const uintptr_t first = e->first;
   *base = ChunkAddress(first);
   *window = e->window_bytes;
   CounterSub(stats_.retained_blocks, 1);
   CounterSub(stats_.retained_bytes, e->committed);
+  CounterAdd(stats_.returned_bytes, e->committed);
   CounterSub(stats_.retained_reserved_bytes, e->window_bytes);
-  UnretainLocked(0);
+  UnretainLocked(i);
   ForgetLocked(first, *window);
+}
+
+bool LargeAllocator::DecommitRetainedLocked(Entry* e) {
+  if (e->committed == 0) return true;
+  if (!mapper_.Decommit(e->data, e->committed).ok()) return false;
+  CounterSub(stats_.retained_bytes, e->committed);
+  CounterAdd(stats_.returned_bytes, e->committed);
+  e->committed = 0;
+  return true;
+}
+
+size_t LargeAllocator::Decay(bool aged) {
+  struct Victim {
+    char* base;
+    size_t window;
+  } victims[kCapacity];
+  int n = 0;
+  size_t bytes = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (int i = 0; i < num_retained_;) {
+      Entry* e = table_.Find(retained_[i]);
+      if (aged && !e->idle_since_pass) {
+        e->idle_since_pass = true;  // given back at the next pass
+        ++i;
+        continue;
+      }
+      const size_t committed = e->committed;
+      if (retention_ == Retention::kQuarantine) {
+        // The window stays in quarantine; only its pages go.
+        if (DecommitRetainedLocked(e)) bytes += committed;
+        ++i;
+        continue;
+      }
+      bytes += committed;
+      EvictLocked(i, &victims[n].base, &victims[n].window);
+      ++n;
+    }
+  }
+  for (int i = 0; i < n; ++i)
+    (void)mapper_.Release(victims[i].base, victims[i].window);
+  return bytes;
 }
 
 size_t LargeAllocator::ReleaseRetained() {
@@ -282,7 +325,7 @@ size_t LargeAllocator::ReleaseRetained() {
       std::lock_guard<std::mutex> lock(mu_);
       if (num_retained_ == 0) return released;
       released += table_.Find(retained_[0])->committed;
-      EvictOldestLocked(&base, &window);
+      EvictLocked(0, &base, &window);
     }
     (void)mapper_.Release(base, window);
   }

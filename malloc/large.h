@@ -108,6 +108,13 @@ class LargeAllocator {
   // Allocate calls it too, before failing for want of address space.
   size_t ReleaseRetained();
 
+  // One decay pass (allocator/decay.h): retained windows that were already
+  // retained at the previous pass give their memory back (kReuse: unmapped;
+  // kQuarantine: their pages decommitted, the windows kept in quarantine);
+  // with !aged, every retained window does. Returns the committed bytes
+  // given back.
+  size_t Decay(bool aged);
+
   struct Stats {
     uint64_t allocations = 0;
     uint64_t reuses = 0;  // allocations that took a retained window
@@ -117,6 +124,7 @@ class LargeAllocator {
     size_t reserved_bytes = 0;   // their windows
     size_t retained_blocks = 0;  // freed, windows retained
     size_t retained_bytes = 0;   // committed in retained windows
+    size_t returned_bytes = 0;   // freed blocks' pages given back, in total
     size_t retained_reserved_bytes = 0;
     size_t metadata_bytes = 0;  // the block table
   };
@@ -139,9 +147,12 @@ class LargeAllocator {
   // Drops the window from the table and the page map; the caller unmaps it.
   void ForgetLocked(uintptr_t first, size_t window)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Forgets the oldest retained window; the caller unmaps it.
-  void EvictOldestLocked(char** base, size_t* window)
+  // Forgets retained_[i]; the caller unmaps it.
+  void EvictLocked(int i, char** base, size_t* window)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Gives back a retained window's pages, keeping the window; false when
+  // the mapper cannot.
+  bool DecommitRetainedLocked(Entry* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // kQuarantine: the index in retained_ of the oldest window still in
   // quarantine (num_retained_ when none is).
   int FirstQuarantinedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -342,6 +342,61 @@ TEST(LargeAllocatorQuarantineTest, WithoutUnprotectReusedPagesReadZeros) {
   large.ReleaseRetained();
 }
 
+// Decay: a retained window goes back at the second pass that finds it
+// retained (kReuse: unmapped), unless it was reused in between.
+TEST(LargeAllocatorReuseTest, DecayUnmapsWindowsRetainedForAWholePass) {
+  LargeAllocator large{MapperRef(&mmap_mapper),
+                       LargeAllocator::Retention::kReuse, 64 << 20};
+  char* a = static_cast<char*>(large.Allocate(1 << 20, 0));
+  char* b = static_cast<char*>(large.Allocate(3 << 20, 0));
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  ASSERT_EQ(large.Free(a), LargeAllocator::FindResult::kBlock);
+  ASSERT_EQ(large.Free(b), LargeAllocator::FindResult::kBlock);
+  EXPECT_EQ(large.Decay(/*aged=*/true), 0u) << "retained for no pass yet";
+  // Reused and freed again: young again.
+  char* again = static_cast<char*>(large.Allocate(1 << 20, 0));
+  EXPECT_EQ(again, a);
+  ASSERT_EQ(large.Free(again), LargeAllocator::FindResult::kBlock);
+  EXPECT_EQ(large.Decay(/*aged=*/true), size_t{3} << 20);
+  EXPECT_EQ(large.Find(b, nullptr), LargeAllocator::FindResult::kNone);
+  EXPECT_EQ(large.Find(a, nullptr), LargeAllocator::FindResult::kFreed);
+  LargeAllocator::Stats s = large.GetStats();
+  EXPECT_EQ(s.retained_blocks, 1u);
+  EXPECT_EQ(s.returned_bytes, size_t{3} << 20);
+  EXPECT_EQ(large.Decay(/*aged=*/true), size_t{1} << 20);
+  s = large.GetStats();
+  EXPECT_EQ(s.retained_blocks, 0u);
+  EXPECT_EQ(s.retained_bytes, 0u);
+  EXPECT_EQ(s.retained_reserved_bytes, 0u);
+  EXPECT_EQ(s.returned_bytes, size_t{4} << 20);
+}
+
+// In quarantine, decay gives the pages back but keeps the window: still
+// known as freed, still faulting; and a mapper that refuses leaves it as it
+// was, for a later pass.
+TEST(LargeAllocatorQuarantineTest, DecayGivesPagesBackAndKeepsTheWindow) {
+  FaultInjectingMapper<MmapMapper> faulty(&mmap_mapper);
+  LargeAllocator large{MapperRef(&faulty),
+                       LargeAllocator::Retention::kQuarantine, 64 << 20};
+  char* p = static_cast<char*>(large.Allocate(2 << 20, 0));
+  ASSERT_NE(p, nullptr);
+  memset(p, 1, 2 << 20);
+  ASSERT_EQ(large.Free(p), LargeAllocator::FindResult::kBlock);
+  EXPECT_EQ(large.Decay(/*aged=*/true), 0u);
+  faulty.FailAll(MapperOp::kDecommit, true);
+  EXPECT_EQ(large.Decay(/*aged=*/true), 0u);
+  EXPECT_EQ(large.GetStats().retained_bytes, size_t{2} << 20);
+  faulty.Heal();
+  EXPECT_EQ(large.Decay(/*aged=*/true), size_t{2} << 20);
+  const LargeAllocator::Stats s = large.GetStats();
+  EXPECT_EQ(s.retained_blocks, 1u);
+  EXPECT_EQ(s.retained_bytes, 0u);
+  EXPECT_EQ(s.returned_bytes, size_t{2} << 20);
+  EXPECT_EQ(large.Free(p), LargeAllocator::FindResult::kFreed);
+  EXPECT_DEATH(p[0] = 1, "");
+}
+
 TEST(LargeAllocatorTest, HugeSizesFail) {
   LargeAllocator large{MapperRef(&mmap_mapper)};
   errno = 0;

@@ -248,6 +248,13 @@ class Malloc {
            state().large.ReleaseRetained();
   }
 
+  // One decay pass (allocator/decay.h) over the size classes and the
+  // retained large blocks; returns the bytes given back.
+  static size_t Decay(bool aged) {
+    if (!ready_.load(std::memory_order_acquire)) return 0;
+    return state().allocator.Decay(aged) + state().large.Decay(aged);
+  }
+
   // The stats report: one row per size class, and one for large blocks.
   static void WriteStatsReport(int fd, ReportFormat format) {
     if (!Ready()) return;
@@ -504,7 +511,8 @@ template <typename Config>
 void Malloc<Config>::AddProcessHooks() {
   if (hooks_added_.exchange(true, std::memory_order_acq_rel)) return;
   AddProcessAllocator({&WriteStatsReport, &WriteHeapProfile,
-                       Allocator::kSamples, &ForkPrepare, &ForkParentOrChild});
+                       Allocator::kSamples, &ForkPrepare, &ForkParentOrChild,
+                       &Decay});
 }
 
 template <typename Config>
@@ -588,6 +596,7 @@ void Malloc<Config>::FreeSlow(void* p) {
   if (p == nullptr) return;
   const uint32_t entry = slab::LookupClass(p);
   if (entry == slab::kLargeChunk) {
+    if constexpr (HasNoteSlowPath<Config>::value) Config::NoteSlowPath();
     switch (state().large.Free(p)) {
       case LargeAllocator::FindResult::kBlock:
         return;

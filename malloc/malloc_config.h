@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "allocator/decay.h"
 #include "allocator/policies.h"
 #include "mapper/default_instance.h"
 #include "mapper/registry.h"
@@ -39,8 +40,11 @@ struct MallocMapper<Config, std::void_t<decltype(Config::MapperInstance())>> {
 // The Config of the malloc drop-in of a flavour: the build's default mapper
 // and the flavour's mitigations, in a Config of its own so that malloc's
 // per-thread cache entries are its alone.
+// Its slow paths drive decay (allocator/decay.h).
 template <Mitigations kM>
-struct MallocConfig : Compose<DefaultMapper, kM> {};
+struct MallocConfig : Compose<DefaultMapper, kM> {
+  static void NoteSlowPath() { NoteDecaySlowPath(); }
+};
 
 }  // namespace malloc
 }  // namespace slabkit

@@ -21,7 +21,8 @@ inline constexpr char kZeroSizeName[] = "malloc_zero_size";
 
 // The stats report's view (stats/report.h): the size classes, then large
 // blocks as one more row. Large blocks' in-use bytes are their committed
-// pages; reserved and committed bytes include retained windows.
+// pages; reserved and committed bytes include retained windows, whose
+// committed pages are the row's idle bytes.
 template <typename Allocator>
 class MallocReportView {
  public:
@@ -40,6 +41,8 @@ class MallocReportView {
     g.reserved_bytes += reserved;
     g.committed_bytes += committed;
     g.metadata_bytes += l.metadata_bytes;
+    g.idle_bytes += l.retained_bytes;
+    g.returned_bytes += l.returned_bytes;
     ++g.classes;  // the large-blocks row ForEachClass reports
     // Large blocks come from the same mapper as the size classes: its row
     // counts them too, so the mapper rows add up to the totals.
@@ -72,6 +75,8 @@ class MallocReportView {
     s.cache_misses = l.allocations - l.reuses;
     s.reserved_bytes = l.reserved_bytes + l.retained_reserved_bytes;
     s.committed_bytes = l.committed_bytes + l.retained_bytes;
+    s.idle_bytes = l.retained_bytes;
+    s.returned_bytes = l.returned_bytes;
     f(s);
   }
 
@@ -102,6 +107,8 @@ bool SumCounters(const Allocator& classes, const LargeAllocator& large,
     sum.in_use_bytes += one.in_use_bytes;
     sum.reserved_bytes += one.reserved_bytes;
     sum.committed_bytes += one.committed_bytes;
+    sum.idle_bytes += one.idle_bytes;
+    sum.returned_bytes += one.returned_bytes;
   }
   const LargeAllocator::Stats l = large.ReadStats();
   sum.allocations += l.allocations;
@@ -110,6 +117,8 @@ bool SumCounters(const Allocator& classes, const LargeAllocator& large,
   sum.in_use_bytes += l.committed_bytes;
   sum.reserved_bytes += l.reserved_bytes + l.retained_reserved_bytes;
   sum.committed_bytes += l.committed_bytes + l.retained_bytes;
+  sum.idle_bytes += l.retained_bytes;
+  sum.returned_bytes += l.returned_bytes;
   *out = sum;
   return true;
 }

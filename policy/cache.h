@@ -24,6 +24,9 @@
 //   static void Flush(PerClass&);
 //       the calling thread's cache of the class and its shared store, to the
 //       slab
+//   static void Decay(PerClass&);
+//       one decay pass (allocator/decay.h): what the shared store held idle
+//       since the previous pass, to the slab
 //   static CacheStats Stats(const PerClass&);
 //   static CachedCounts Counts(const PerClass&);
 //       the allocations and releases its fast paths served, all threads
@@ -128,6 +131,8 @@ SLABKIT_POLICY_MEMBER(HasReleaseSlow, ReleaseOutcome,
                                      nullptr));
 SLABKIT_POLICY_MEMBER(HasFlush, void,
                       T::Flush(std::declval<typename T::PerClass&>()));
+SLABKIT_POLICY_MEMBER(HasDecay, void,
+                      T::Decay(std::declval<typename T::PerClass&>()));
 SLABKIT_POLICY_MEMBER(HasStats, CacheStats,
                       T::Stats(std::declval<const typename T::PerClass&>()));
 SLABKIT_POLICY_MEMBER(HasCounts, CachedCounts,
@@ -173,6 +178,8 @@ constexpr bool CheckCache() {
                 "ReleaseSlow(PerClass&, void*)");
   static_assert(HasFlush<C>::value,
                 "Cache policy: needs static void Flush(PerClass&)");
+  static_assert(HasDecay<C>::value,
+                "Cache policy: needs static void Decay(PerClass&)");
   static_assert(HasStats<C>::value,
                 "Cache policy: needs static CacheStats Stats(const "
                 "PerClass&)");

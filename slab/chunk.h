@@ -133,7 +133,10 @@ struct SpanMeta {
   uint32_t carved;      // objects [0, carved) were handed out at least once
   uint32_t free_count;  // bits set in the span's free bitmap
   uint32_t hint;        // no bitmap word below this one has a bit set
-  uint32_t in_partial;  // on its class's list of spans with free objects
+  uint16_t in_partial;  // on its class's list of spans with free objects
+  // Every carved object was free at the class's last decay pass and none
+  // has been taken since (SlabClass::DecaySpans).
+  uint16_t idle_since_pass;
   SpanMeta* next_partial;
   SpanMeta* next_decommitted;  // the class's list of decommitted spans
 };

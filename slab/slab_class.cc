@@ -20,6 +20,7 @@ namespace {
 
 std::atomic<size_t> guarded_spans{0};
 std::atomic<size_t> budget_override{0};
+std::atomic<size_t> process_span_bytes{0};
 
 size_t DefaultGuardedSpanBudget() {
   static const size_t budget = [] {
@@ -62,6 +63,10 @@ void SetGuardedSpanBudgetForTesting(size_t budget) {
   budget_override.store(budget, std::memory_order_relaxed);
 }
 
+size_t ProcessSpanBytes() {
+  return process_span_bytes.load(std::memory_order_relaxed);
+}
+
 SlabClass::SlabClass(uint32_t class_id, const char* class_name,
                      const ClassGeometry* geometry, MapperRef mapper,
                      ObjectHooks hooks)
@@ -81,6 +86,7 @@ void* SlabClass::Allocate(bool* recycled) {
     if (!OpenSpan()) return nullptr;
   }
   ChunkHeader* chunk = ChunkOf(bump_);
+  NoteTaken(bump_);
   const size_t index = bump_->carved++;
   char* p = chunk->span_data(chunk->span_index(bump_)) +
             index * geometry_->object_size;
@@ -90,6 +96,7 @@ void* SlabClass::Allocate(bool* recycled) {
 
 void* SlabClass::TakeFromPartial() {
   SpanMeta* span = partial_;
+  NoteTaken(span);
   ChunkHeader* chunk = ChunkOf(span);
   const size_t span_index = chunk->span_index(span);
   uint64_t* bitmap = chunk->bitmap(span_index);
@@ -115,7 +122,7 @@ SlabClass::ReleaseResult SlabClass::Release(const Location& loc) {
   if ((word & mask) != 0) return ReleaseResult::kDoubleFree;
   word |= mask;
   span->hint = std::min<uint32_t>(span->hint, loc.index / 64);
-  ++span->free_count;
+  if (++span->free_count == span->carved) CounterAdd(counters_.empty_spans, 1);
   if (!span->in_partial) {
     span->in_partial = 1;
     span->next_partial = partial_;
@@ -139,6 +146,8 @@ bool SlabClass::OpenSpan() {
     CounterAdd(counters_.spans, 1);
     CounterSub(counters_.decommitted_spans, 1);
     CounterAdd(counters_.committed_bytes, geometry_->span_commit_bytes);
+    process_span_bytes.fetch_add(geometry_->span_commit_bytes,
+                                 std::memory_order_relaxed);
     return true;
   }
   ChunkHeader* chunk = chunks_;
@@ -160,6 +169,8 @@ bool SlabClass::OpenSpan() {
   bump_ = chunk->span(index);
   CounterAdd(counters_.spans, 1);
   CounterAdd(counters_.committed_bytes, geometry_->span_commit_bytes);
+  process_span_bytes.fetch_add(geometry_->span_commit_bytes,
+                               std::memory_order_relaxed);
   return true;
 }
 
@@ -167,14 +178,19 @@ SlabClass::Counters SlabClass::ReadCounters() const {
   return CounterSnapshot(counters_);
 }
 
-size_t SlabClass::DecommitEmptySpans() {
+size_t SlabClass::DecaySpans(bool aged) {
   const ClassGeometry& g = *geometry_;
   size_t bytes = 0;
+  if (counters_.empty_spans == 0) return 0;
   for (ChunkHeader* chunk = chunks_; chunk != nullptr; chunk = chunk->next) {
     for (size_t i = 0; i < chunk->spans_opened; ++i) {
       SpanMeta* span = chunk->span(i);
       // Spans never carved from (the fresh bump span) hold nothing to give.
       if (span->carved == 0 || span->free_count != span->carved) continue;
+      if (aged && !span->idle_since_pass) {
+        span->idle_since_pass = 1;  // given back at the next pass
+        continue;
+      }
       if (hooks_.destruct != nullptr) {
         // Every carved object is free, and was constructed when carved.
         for (size_t k = 0; k < span->carved; ++k) {
@@ -196,12 +212,17 @@ size_t SlabClass::DecommitEmptySpans() {
       span->carved = 0;
       span->free_count = 0;
       span->hint = 0;
+      span->idle_since_pass = 0;
       span->next_decommitted = decommitted_;
       decommitted_ = span;
       if (span == bump_) bump_ = nullptr;
       CounterSub(counters_.spans, 1);
       CounterAdd(counters_.decommitted_spans, 1);
       CounterSub(counters_.committed_bytes, g.span_commit_bytes);
+      CounterSub(counters_.empty_spans, 1);
+      CounterAdd(counters_.returned_bytes, g.span_commit_bytes);
+      process_span_bytes.fetch_sub(g.span_commit_bytes,
+                                   std::memory_order_relaxed);
       bytes += g.span_commit_bytes;
     }
   }

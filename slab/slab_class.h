@@ -26,6 +26,11 @@ size_t GuardedSpansOpened();
 // For tests: sets the budget (0 restores the default).
 void SetGuardedSpanBudgetForTesting(size_t budget);
 
+// The committed bytes of every class's open spans, process-wide (what a
+// decay pass could give back at most; allocator/decay.h starts its thread
+// past a bound).
+size_t ProcessSpanBytes();
+
 // Object caching (Bonwick 1994): a class may construct its objects once,
 // when their slot is first carved, and destroy them only when their memory is
 // reclaimed (DecommitEmptySpans). Between the two, objects go back and forth
@@ -51,6 +56,8 @@ class SlabClass {
     size_t chunks = 0;
     size_t spans = 0;              // spans committed now
     size_t decommitted_spans = 0;  // given back, not reused yet
+    size_t empty_spans = 0;        // committed, every carved object free
+    size_t returned_bytes = 0;     // decommitted so far, in total
     size_t reserved_bytes = 0;     // address space of all chunks
     size_t committed_bytes = 0;    // metadata and opened spans
   };
@@ -76,7 +83,20 @@ class SlabClass {
   // Gives back the memory of every span whose objects are all free; their
   // addresses stay with the class and read as zeros. Returns the bytes
   // decommitted. Decommitted spans are reused before new ones are opened.
-  size_t DecommitEmptySpans();
+  size_t DecommitEmptySpans() { return DecaySpans(/*aged=*/false); }
+
+  // One decay pass (allocator/decay.h): with `aged`, gives back only the
+  // spans that were already empty at the previous pass and were not
+  // allocated from since, and marks the spans empty now for the next pass;
+  // without, every empty span. Returns the bytes decommitted. A span whose
+  // decommit fails stays as it was (a later pass retries it).
+  size_t DecaySpans(bool aged);
+
+  // The committed bytes of spans with every carved object free: memory a
+  // decay pass may give back.
+  size_t IdleBytes() const {
+    return counters_.empty_spans * geometry_->span_commit_bytes;
+  }
 
   // The counters, under the lock that serializes this class's calls.
   const Counters& counters() const { return counters_; }
@@ -87,6 +107,13 @@ class SlabClass {
 
  private:
   void* TakeFromPartial();
+  // The span is about to hand out an object.
+  void NoteTaken(SpanMeta* span) {
+    if (span->carved != 0 && span->free_count == span->carved) {
+      CounterSub(counters_.empty_spans, 1);
+    }
+    span->idle_since_pass = 0;
+  }
   // Makes bump_ a freshly committed span; false when the mapper fails.
   bool OpenSpan();
   absl::StatusOr<ChunkHeader*> NewChunk();

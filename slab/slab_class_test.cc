@@ -203,6 +203,72 @@ TEST_F(SlabClassTest, EmptySpansAreDecommittedAndReusedFirst) {
   EXPECT_EQ(slab_->DecommitEmptySpans(), 0u);
 }
 
+// Decay: a span goes back at the second pass that finds it empty, unless it
+// was allocated from in between; the counters say what is idle and what was
+// returned.
+TEST_F(SlabClassTest, DecayGivesBackSpansEmptyForAWholePass) {
+  Init(64);
+  const size_t per_span = geometry_.objects_per_span;
+  const size_t span_bytes = geometry_.span_commit_bytes;
+  std::vector<void*> objects;
+  for (size_t i = 0; i < 3 * per_span; ++i) objects.push_back(Allocate());
+  EXPECT_EQ(slab_->IdleBytes(), 0u);
+  // Spans 0 and 1 empty; span 2 keeps one object. Released last to first,
+  // so span 0 heads the list of spans with free objects.
+  for (size_t i = 3 * per_span - 1; i-- > 0;) {
+    ASSERT_EQ(Release(objects[i]), SlabClass::ReleaseResult::kOk);
+  }
+  EXPECT_EQ(slab_->counters().empty_spans, 2u);
+  EXPECT_EQ(slab_->IdleBytes(), 2 * span_bytes);
+  EXPECT_EQ(slab_->DecaySpans(/*aged=*/true), 0u) << "empty for no pass yet";
+  EXPECT_EQ(slab_->counters().spans, 3u);
+  // Allocating from a span makes it young again.
+  void* taken = Allocate();
+  const size_t young = Locate(taken).span;
+  EXPECT_EQ(young, 0u);
+  EXPECT_EQ(slab_->counters().empty_spans, 1u);
+  ASSERT_EQ(Release(taken), SlabClass::ReleaseResult::kOk);
+  EXPECT_EQ(slab_->counters().empty_spans, 2u);
+  EXPECT_EQ(slab_->DecaySpans(/*aged=*/true), span_bytes)
+      << "only the span untouched since the last pass";
+  EXPECT_EQ(slab_->counters().spans, 2u);
+  EXPECT_EQ(slab_->counters().returned_bytes, span_bytes);
+  EXPECT_EQ(slab_->IdleBytes(), span_bytes);
+  EXPECT_EQ(slab_->DecaySpans(/*aged=*/true), span_bytes) << "span " << young;
+  EXPECT_EQ(slab_->counters().spans, 1u);
+  EXPECT_EQ(slab_->counters().empty_spans, 0u);
+  EXPECT_EQ(slab_->counters().returned_bytes, 2 * span_bytes);
+  EXPECT_EQ(slab_->DecaySpans(/*aged=*/true), 0u) << "the live span stays";
+  EXPECT_EQ(Locate(objects.back()).class_id, id_);
+  // Unaged, every empty span goes at once.
+  ASSERT_EQ(Release(objects.back()), SlabClass::ReleaseResult::kOk);
+  EXPECT_EQ(slab_->DecaySpans(/*aged=*/false), span_bytes);
+  EXPECT_EQ(slab_->counters().committed_bytes, geometry_.meta_bytes);
+}
+
+// A decommit the mapper refuses leaves the span as it was: its objects stay
+// free (none lost, none handed out twice) and a later pass gives it back.
+TEST_F(SlabClassTest, FailedDecommitsKeepTheSpanForALaterPass) {
+  Init(64);
+  const size_t per_span = geometry_.objects_per_span;
+  std::vector<void*> objects;
+  for (size_t i = 0; i < per_span; ++i) objects.push_back(Allocate());
+  for (void* p : objects) ASSERT_EQ(Release(p), SlabClass::ReleaseResult::kOk);
+  EXPECT_EQ(slab_->DecaySpans(/*aged=*/true), 0u);
+  mapper_.FailAll(MapperOp::kDecommit, true);
+  EXPECT_EQ(slab_->DecaySpans(/*aged=*/true), 0u);
+  EXPECT_EQ(slab_->counters().spans, 1u);
+  EXPECT_EQ(slab_->counters().empty_spans, 1u);
+  EXPECT_EQ(slab_->counters().returned_bytes, 0u);
+  mapper_.Heal();
+  EXPECT_EQ(slab_->DecaySpans(/*aged=*/true), geometry_.span_commit_bytes);
+  EXPECT_EQ(slab_->counters().empty_spans, 0u);
+  // The span comes back with every object, each once.
+  std::set<void*> again;
+  for (size_t i = 0; i < per_span; ++i) again.insert(Allocate());
+  EXPECT_EQ(again, std::set<void*>(objects.begin(), objects.end()));
+}
+
 TEST(SlabClassGuardBudgetTest, PastTheBudgetSpansLoseTheirGuards) {
   testing::FLAGS_gtest_death_test_style = "threadsafe";
   MmapMapper mapper;

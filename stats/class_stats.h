@@ -38,7 +38,11 @@ struct ClassStats {
   size_t spans = 0;
   size_t reserved_bytes = 0;
   size_t committed_bytes = 0;
-  size_t decommitted_spans = 0;  // given back by ReleaseIdleMemory
+  size_t decommitted_spans = 0;  // given back, addresses kept for reuse
+  // Committed in spans with no live object (a decay pass gives it back),
+  // and given back to the OS so far (decay passes and ReleaseIdleMemory).
+  size_t idle_bytes = 0;
+  size_t returned_bytes = 0;
   // The Cache policy (zero under DirectCache).
   uint32_t magazine_capacity = 0;
   uint64_t magazines = 0;              // magazines made for the class
@@ -59,6 +63,8 @@ struct ClassCounters {
   uint64_t in_use_bytes = 0;  // live * object size
   size_t reserved_bytes = 0;
   size_t committed_bytes = 0;
+  size_t idle_bytes = 0;  // as ClassStats'
+  size_t returned_bytes = 0;
 };
 
 // Memory of one mapper, summed over an allocator's classes.
@@ -75,6 +81,8 @@ struct GlobalStats {
   size_t reserved_bytes = 0;  // all classes' chunks
   size_t committed_bytes = 0;
   size_t metadata_bytes = 0;  // class records and magazines
+  size_t idle_bytes = 0;      // the classes' idle_bytes, summed
+  size_t returned_bytes = 0;  // the classes' returned_bytes, summed
   int mappers = 0;
   MapperStats by_mapper[kMaxMappers];
   // The process: kernel mappings now (from /proc/self/maps; -1 when it

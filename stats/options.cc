@@ -89,6 +89,16 @@ int ParseOptions(const char* text, Options* options, int warn_fd) {
       ok =
           ParseNumber(value, value_len, &number) && number >= 1 && number <= 64;
       if (ok) options->profile_signal = static_cast<int>(number);
+    } else if (Is(key, key_len, "decay_ms")) {
+      if (Is(value, value_len, "-1")) {
+        options->decay_ms = -1;
+      } else {
+        ok = ParseNumber(value, value_len, &number);
+        if (ok) options->decay_ms = number;
+      }
+    } else if (Is(key, key_len, "background_thread")) {
+      ok = ParseNumber(value, value_len, &number) && number <= 1;
+      if (ok) options->background_thread = number == 1;
     } else if (Is(key, key_len, "sample_interval")) {
       ok = ParseNumber(value, value_len, &number);
       if (ok) options->sample_interval = number;

@@ -19,6 +19,11 @@ struct Options {
   bool profile_at_exit = false;  // profile=1
   char profile_file[256] = {};   // profile_file=PATH
   int profile_signal = 0;        // profile_signal=N (0: none)
+  // decay_ms=N: idle memory goes back to the OS after about N ms (0: at
+  // once, -1: never); background_thread=0|1: who gives it back
+  // (allocator/decay.h).
+  int64_t decay_ms = 1000;
+  bool background_thread = false;
 };
 
 // Parses `text` (may be null) into `options`; warnings go to `warn_fd`.

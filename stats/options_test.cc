@@ -24,7 +24,8 @@ TEST(OptionsTest, EveryKey) {
   int warnings;
   Warnings(
       "stats=1,stats_file=/tmp/s.json,stats_format=json,"
-      "sample_interval=50,profile=1,profile_file=/tmp/h,profile_signal=12",
+      "sample_interval=50,profile=1,profile_file=/tmp/h,profile_signal=12,"
+      "decay_ms=250,background_thread=0",
       &o, &warnings);
   EXPECT_EQ(warnings, 0);
   EXPECT_TRUE(o.stats_at_exit);
@@ -34,6 +35,12 @@ TEST(OptionsTest, EveryKey) {
   EXPECT_TRUE(o.profile_at_exit);
   EXPECT_STREQ(o.profile_file, "/tmp/h");
   EXPECT_EQ(o.profile_signal, 12);
+  EXPECT_EQ(o.decay_ms, 250);
+  EXPECT_FALSE(o.background_thread);
+  Warnings("decay_ms=-1,background_thread=1", &o, &warnings);
+  EXPECT_EQ(warnings, 0);
+  EXPECT_EQ(o.decay_ms, -1);
+  EXPECT_TRUE(o.background_thread);
 }
 
 TEST(OptionsTest, NothingSetKeepsDefaults) {
@@ -44,14 +51,20 @@ TEST(OptionsTest, NothingSetKeepsDefaults) {
   EXPECT_EQ(Warnings(",,", &o, &warnings), "");
   EXPECT_FALSE(o.stats_at_exit);
   EXPECT_EQ(o.sample_interval, -1);
+  EXPECT_EQ(o.decay_ms, 1000);
+  EXPECT_FALSE(o.background_thread);
 }
 
 TEST(OptionsTest, UnknownKeysAndBadValuesWarnAndAreIgnored) {
   Options o;
   int warnings;
-  const std::string text =
-      Warnings("colour=blue,stats=yes,stats_format=xml,stats=1", &o, &warnings);
-  EXPECT_EQ(warnings, 3);
+  const std::string text = Warnings(
+      "colour=blue,stats=yes,stats_format=xml,stats=1,decay_ms=-2,"
+      "background_thread=2",
+      &o, &warnings);
+  EXPECT_EQ(warnings, 5);
+  EXPECT_NE(text.find("bad value in \"decay_ms=-2\""), std::string::npos);
+  EXPECT_EQ(o.decay_ms, 1000);
   EXPECT_NE(text.find("unknown option \"colour=blue\", ignored"),
             std::string::npos);
   EXPECT_NE(text.find("bad value in \"stats=yes\""), std::string::npos);

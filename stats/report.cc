@@ -44,9 +44,11 @@ void ReportWriter::Begin(const char* allocator, const GlobalStats& g) {
   if (format_ == ReportFormat::kText) {
     Printf(
         "slabkit stats: %s: %u class%s, %zu KiB reserved, %zu KiB "
-        "committed, %zu KiB metadata, %lld kernel mappings, %llu misuse\n",
+        "committed (%zu KiB idle), %zu KiB returned, %zu KiB metadata, %lld "
+        "kernel mappings, %llu misuse\n",
         allocator, g.classes, g.classes == 1 ? "" : "es",
-        g.reserved_bytes >> 10, g.committed_bytes >> 10, g.metadata_bytes >> 10,
+        g.reserved_bytes >> 10, g.committed_bytes >> 10, g.idle_bytes >> 10,
+        g.returned_bytes >> 10, g.metadata_bytes >> 10,
         static_cast<long long>(g.kernel_mappings),
         static_cast<unsigned long long>(g.misuse_events));
     for (int m = 0; m < g.mappers; ++m) {
@@ -54,18 +56,20 @@ void ReportWriter::Begin(const char* allocator, const GlobalStats& g) {
              g.by_mapper[m].name, g.by_mapper[m].reserved_bytes >> 10,
              g.by_mapper[m].committed_bytes >> 10);
     }
-    Printf("  %-4s %-20s %7s %10s %10s %9s %9s %7s %6s %11s\n", "id", "class",
-           "object", "allocs", "releases", "live", "misses", "cached", "spans",
-           "committed");
+    Printf("  %-4s %-20s %7s %10s %10s %9s %9s %7s %6s %11s %9s\n", "id",
+           "class", "object", "allocs", "releases", "live", "misses", "cached",
+           "spans", "committed", "idle");
     return;
   }
   char name[256];
   JsonString(allocator, name, sizeof(name));
   Printf(
       "{\"allocator\":\"%s\",\"classes\":%u,\"reserved_bytes\":%zu,"
-      "\"committed_bytes\":%zu,\"metadata_bytes\":%zu,"
+      "\"committed_bytes\":%zu,\"idle_bytes\":%zu,\"returned_bytes\":%zu,"
+      "\"metadata_bytes\":%zu,"
       "\"kernel_mappings\":%lld,\"misuse_events\":%llu,\"mappers\":[",
-      name, g.classes, g.reserved_bytes, g.committed_bytes, g.metadata_bytes,
+      name, g.classes, g.reserved_bytes, g.committed_bytes, g.idle_bytes,
+      g.returned_bytes, g.metadata_bytes,
       static_cast<long long>(g.kernel_mappings),
       static_cast<unsigned long long>(g.misuse_events));
   for (int m = 0; m < g.mappers; ++m) {
@@ -80,12 +84,14 @@ void ReportWriter::Begin(const char* allocator, const GlobalStats& g) {
 void ReportWriter::Class(const ClassStats& s) {
   using ull = unsigned long long;
   if (format_ == ReportFormat::kText) {
-    Printf("  %-4u %-20.20s %7zu %10llu %10llu %9llu %9llu %7llu %6zu %10zuK\n",
-           s.id, s.name, s.object_size, static_cast<ull>(s.allocations),
-           static_cast<ull>(s.releases), static_cast<ull>(s.live),
-           static_cast<ull>(s.cache_misses),
-           static_cast<ull>(s.depot_objects + s.thread_cached_objects), s.spans,
-           s.committed_bytes >> 10);
+    Printf(
+        "  %-4u %-20.20s %7zu %10llu %10llu %9llu %9llu %7llu %6zu %10zuK "
+        "%8zuK\n",
+        s.id, s.name, s.object_size, static_cast<ull>(s.allocations),
+        static_cast<ull>(s.releases), static_cast<ull>(s.live),
+        static_cast<ull>(s.cache_misses),
+        static_cast<ull>(s.depot_objects + s.thread_cached_objects), s.spans,
+        s.committed_bytes >> 10, s.idle_bytes >> 10);
     return;
   }
   char name[256];
@@ -108,11 +114,12 @@ void ReportWriter::Class(const ClassStats& s) {
   Printf(
       "\"chunks\":%zu,\"spans\":%zu,\"reserved_bytes\":%zu,"
       "\"committed_bytes\":%zu,\"decommitted_spans\":%zu,"
+      "\"idle_bytes\":%zu,\"returned_bytes\":%zu,"
       "\"magazine_capacity\":%u,\"magazines\":%llu,\"depot_objects\":%llu,"
       "\"thread_cached_objects\":%llu,\"depot_exchanges\":%llu}",
       s.chunks, s.spans, s.reserved_bytes, s.committed_bytes,
-      s.decommitted_spans, s.magazine_capacity, static_cast<ull>(s.magazines),
-      static_cast<ull>(s.depot_objects),
+      s.decommitted_spans, s.idle_bytes, s.returned_bytes, s.magazine_capacity,
+      static_cast<ull>(s.magazines), static_cast<ull>(s.depot_objects),
       static_cast<ull>(s.thread_cached_objects),
       static_cast<ull>(s.depot_exchanges));
   first_class_ = false;

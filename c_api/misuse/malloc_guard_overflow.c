@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
   const int misuse = misuse_requested(argc, argv);
   char* p = must_malloc(40);
   const size_t usable = malloc_usable_size(p);
-  ((volatile char*)launder(p))[misuse ? usable : usable - 1] = 1;
+  /* Flipped, not set: a constant would match the canary's byte by chance. */
+  ((volatile char*)launder(p))[misuse ? usable : usable - 1] ^= 0x10;
   free(p);
   return 0;
 }
