@@ -153,7 +153,11 @@ void FlushThreadCache() { magazine::FlushThread(); }
 size_t process_internal::DecayProcessAllocators(bool aged) {
   size_t bytes = 0;
   const int n = num_process_allocators.load(std::memory_order_acquire);
-  for (int i = 0; i < n; ++i) bytes += process_allocators[i].decay(aged);
+  for (int i = 0; i < n; ++i) {
+    if (process_allocators[i].decay != nullptr) {
+      bytes += process_allocators[i].decay(aged);
+    }
+  }
   return bytes;
 }
 

@@ -25,7 +25,7 @@ struct ProcessAllocator {
   void (*lock_for_fork)();
   void (*unlock_after_fork)();
   // One decay pass over the allocator (allocator/decay.h); returns the
-  // bytes given back.
+  // bytes given back. Null: the allocator does not decay.
   size_t (*decay)(bool aged);
 };
 

@@ -157,8 +157,8 @@ class SlabAllocator {
   // One decay pass over every class (allocator/decay.h): each depot's
   // magazines that sat idle since the previous pass go back to the slab,
   // and spans empty since the previous pass are decommitted (with !aged,
-  // every empty span). Thread caches are left alone. Returns the bytes
-  // decommitted.
+  // every empty span). Thread caches are left alone, and so is a class
+  // whose lock is taken. Returns the bytes decommitted.
   size_t Decay(bool aged);
 
   // A snapshot of `cls`, or NotFound. Safe from any thread at any time but
@@ -504,9 +504,14 @@ size_t SlabAllocator<Config>::Decay(bool aged) {
   for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
     Record* c = classes_[id].load(std::memory_order_acquire);
     if (c == nullptr) continue;
+    // A pass never waits for a class: one whose lock is taken is in use (or
+    // held by this very thread, in an object hook that allocates), and the
+    // next pass sees it.
+    if (!c->mu.try_lock()) continue;
+    c->mu.unlock();
     Cache::Decay(c->cache);
-    std::lock_guard<std::mutex> lock(c->mu);
-    bytes += c->slab.DecaySpans(aged);
+    std::unique_lock<std::mutex> lock(c->mu, std::try_to_lock);
+    if (lock.owns_lock()) bytes += c->slab.DecaySpans(aged);
   }
   return bytes;
 }

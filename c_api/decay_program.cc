@@ -17,6 +17,7 @@
 //             as it does with no thread of slabkit's.
 #include <dirent.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +34,10 @@
 #include <vector>
 
 #include "c_api/slabkit_malloc.h"
+
+// Weak: the same program runs under another malloc (LD_PRELOAD) to compare
+// (docs/benchmarks.md), where these are missing.
+#pragma weak slabkit_malloc_counters
 
 namespace {
 
@@ -135,8 +140,10 @@ int Idle(long trickle_ms) {
       fell_at = static_cast<long>(elapsed_ms());
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  slabkit_counters c;
-  if (slabkit_malloc_counters(&c) != 0) return 3;
+  slabkit_counters c = {};
+  if (slabkit_malloc_counters != nullptr && slabkit_malloc_counters(&c) != 0) {
+    return 3;
+  }
   printf(
       "peak_mib=%zu excess_mib=%zu fell_below_32mib_at_ms=%ld idle_mib=%zu "
       "returned_mib=%zu\n",
@@ -177,7 +184,7 @@ int Fork() {
       std::this_thread::sleep_for(std::chrono::milliseconds(15));
       child_stop = true;
       c.join();
-      slabkit_malloc_release_idle_memory();
+      malloc_trim(0);
       _exit(0);
     }
     int status = 0;
@@ -194,6 +201,7 @@ int Fork() {
 }
 
 int Threads() {
+  if (slabkit_malloc_counters == nullptr) return 2;
   std::mutex mu;
   std::vector<std::pair<uint64_t*, uint64_t>> received;
   received.reserve(150 * 4 * 200);
@@ -240,7 +248,7 @@ bool DecayThreadRuns() {
   if (tasks == nullptr) return false;
   bool found = false;
   while (dirent* e = readdir(tasks)) {
-    char path[64], name[32] = {};
+    char path[300], name[32] = {};
     snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
     const int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;
