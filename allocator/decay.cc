@@ -37,7 +37,6 @@ std::atomic<Mode> mode{Mode::kNever};
 int64_t decay_ms = -1;
 int64_t period_ns = 0;
 std::atomic<int> thread_state{kNotStarted};
-std::atomic<uint64_t> passes{0};
 // Slow-path passes: the next one's time, and a flag that keeps them one at
 // a time (a flag, not a mutex: the fork child resets it).
 std::atomic<int64_t> next_pass_ns{0};
@@ -50,7 +49,6 @@ int64_t NowNs() {
 }
 
 size_t Pass() {
-  passes.fetch_add(1, std::memory_order_relaxed);
   return process_internal::DecayProcessAllocators(/*aged=*/decay_ms > 0);
 }
 
@@ -144,6 +142,8 @@ void MaybePassOnSlowPath() {
 }  // namespace
 
 void decay_internal::OnSlowPath() {
+  // Pairs with ConfigureDecay's release: the settings below are visible.
+  if (slow_path_work.load(std::memory_order_acquire) == 0) return;
   if (mode == Mode::kBackground) {
     if (thread_state.load(std::memory_order_acquire) == kNotStarted &&
         slab::ProcessSpanBytes() >= kDecayStartBytes) {
@@ -158,7 +158,8 @@ void decay_internal::AfterForkInChild() {
   // Only the forking thread survives: a thread of the parent's is gone, and
   // a pass it was running (on a slow path) ended with it.
   pass_running.store(false, std::memory_order_relaxed);
-  if (thread_state.load(std::memory_order_relaxed) == kRunning) {
+  const int state = thread_state.load(std::memory_order_relaxed);
+  if (state == kRunning || state == kStarting) {
     thread_state.store(kNotStarted, std::memory_order_relaxed);
     slow_path_work.store(1, std::memory_order_relaxed);
   }
@@ -175,19 +176,7 @@ void ConfigureDecay(int64_t ms, bool background_thread) {
   if (period_ns < kMinPeriodNs) period_ns = kMinPeriodNs;
   mode = background_thread ? Mode::kBackground : Mode::kSlowPaths;
   next_pass_ns.store(NowNs() + period_ns, std::memory_order_relaxed);
-  slow_path_work.store(1, std::memory_order_relaxed);
-}
-
-size_t RunDecayPass() { return Pass(); }
-
-DecayStatus GetDecayStatus() {
-  DecayStatus s;
-  s.decay_ms = decay_ms;
-  s.background_thread = mode == Mode::kBackground ||
-                        thread_state.load(std::memory_order_relaxed) == kFailed;
-  s.thread_running = thread_state.load(std::memory_order_acquire) == kRunning;
-  s.passes = passes.load(std::memory_order_relaxed);
-  return s;
+  slow_path_work.store(1, std::memory_order_release);
 }
 
 }  // namespace slabkit

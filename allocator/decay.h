@@ -55,18 +55,6 @@ inline void NoteDecaySlowPath() {
 // runs the passes. Called before the first process-wide allocator is added.
 void ConfigureDecay(int64_t decay_ms, bool background_thread);
 
-// Runs one pass now (aged as configured) over every process-wide
-// allocator; returns the bytes given back.
-size_t RunDecayPass();
-
-struct DecayStatus {
-  int64_t decay_ms = 0;
-  bool background_thread = false;  // configured
-  bool thread_running = false;     // started, in this process
-  uint64_t passes = 0;             // run so far, by anyone
-};
-DecayStatus GetDecayStatus();
-
 namespace decay_internal {
 // The fork handler's child half: the thread did not survive the fork.
 void AfterForkInChild();
