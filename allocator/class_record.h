@@ -253,7 +253,7 @@ bool ClassRecord<Cache, Stats>::TryCounters(ClassCounters* out) const {
   const slab::SlabClass::Counters memory = slab.ReadCounters();
   counts.reserved_bytes = memory.reserved_bytes;
   counts.committed_bytes = memory.committed_bytes;
-  counts.idle_bytes = memory.empty_spans * geometry.span_commit_bytes;
+  counts.idle_bytes = slab.IdleBytes(memory);
   counts.returned_bytes = memory.returned_bytes;
   *out = counts;
   return true;

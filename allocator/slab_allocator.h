@@ -44,6 +44,7 @@
 #include "mapper/mapper.h"
 #include "mapper/registry.h"
 #include "policy/cache.h"
+#include "policy/contract.h"
 #include "policy/mitigations.h"
 #include "policy/stats.h"
 #include "slab/chunk.h"
@@ -59,11 +60,7 @@ namespace slabkit {
 // slow paths (AllocateSlow, ReleaseSlow) with no allocator lock held. The
 // process-wide allocators' Configs use it to drive decay
 // (allocator/decay.h).
-template <typename C, typename = void>
-struct HasNoteSlowPath : std::false_type {};
-template <typename C>
-struct HasNoteSlowPath<C, std::void_t<decltype(C::NoteSlowPath())>>
-    : std::true_type {};
+SLABKIT_POLICY_MEMBER(HasNoteSlowPath, void, T::NoteSlowPath());
 
 template <typename Config>
 class SlabAllocator {

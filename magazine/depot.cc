@@ -81,42 +81,40 @@ void Depot::PutEmpty(Magazine* m) {
 }
 
 void Depot::Drain() {
-  Magazine* full;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    full = full_;
-    full_ = nullptr;
-    stats_.full_magazines = 0;
-    stats_.cached_objects = 0;
-    min_full_since_decay_ = 0;
-  }
-  while (full != nullptr) {
-    Magazine* next = full->next;
-    Spill(full);
-    PutEmpty(full);
-    full = next;
-  }
+  std::unique_lock<std::mutex> lock(mu_);
+  Magazine* full = TakeFullLocked(stats_.full_magazines);
+  min_full_since_decay_ = 0;
+  lock.unlock();
+  SpillAll(full);
 }
 
 void Depot::Decay() {
-  Magazine* idle = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (uint64_t n = min_full_since_decay_; n > 0 && full_ != nullptr; --n) {
-      Magazine* m = full_;
-      full_ = m->next;
-      m->next = idle;
-      idle = m;
-      stats_.full_magazines--;
-      stats_.cached_objects -= m->count;
-    }
-    min_full_since_decay_ = stats_.full_magazines;
+  std::unique_lock<std::mutex> lock(mu_);
+  Magazine* idle = TakeFullLocked(min_full_since_decay_);
+  min_full_since_decay_ = stats_.full_magazines;
+  lock.unlock();
+  SpillAll(idle);
+}
+
+Magazine* Depot::TakeFullLocked(uint64_t n) {
+  Magazine* taken = nullptr;
+  for (; n > 0 && full_ != nullptr; --n) {
+    Magazine* m = full_;
+    full_ = m->next;
+    m->next = taken;
+    taken = m;
+    stats_.full_magazines--;
+    stats_.cached_objects -= m->count;
   }
-  while (idle != nullptr) {
-    Magazine* next = idle->next;
-    Spill(idle);
-    PutEmpty(idle);
-    idle = next;
+  return taken;
+}
+
+void Depot::SpillAll(Magazine* list) {
+  while (list != nullptr) {
+    Magazine* next = list->next;
+    Spill(list);
+    PutEmpty(list);
+    list = next;
   }
 }
 

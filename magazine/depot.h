@@ -75,6 +75,11 @@ class Depot {
   void UnlockAfterFork() const ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.unlock(); }
 
  private:
+  // Unlinks up to `n` full magazines and returns them as a list.
+  Magazine* TakeFullLocked(uint64_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns the objects of each magazine of `list` to the slab and keeps
+  // the magazines as empty. Takes the lock itself.
+  void SpillAll(Magazine* list) ABSL_LOCKS_EXCLUDED(mu_);
   void Spill(Magazine* m);
 
   const DepotOptions options_;

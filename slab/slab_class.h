@@ -94,8 +94,10 @@ class SlabClass {
 
   // The committed bytes of spans with every carved object free: memory a
   // decay pass may give back.
-  size_t IdleBytes() const {
-    return counters_.empty_spans * geometry_->span_commit_bytes;
+  size_t IdleBytes() const { return IdleBytes(counters_); }
+  // The same from counters read earlier (ReadCounters).
+  size_t IdleBytes(const Counters& counters) const {
+    return counters.empty_spans * geometry_->span_commit_bytes;
   }
 
   // The counters, under the lock that serializes this class's calls.
