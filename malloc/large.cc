@@ -29,6 +29,11 @@ void LargeAllocator::UnretainLocked(int i) {
   --num_retained_;
 }
 
+size_t LargeAllocator::RetainLimitLocked() const {
+  if (reuse_bytes_ == 0) return 0;
+  return std::max(reuse_bytes_, stats_.committed_bytes / 2);
+}
+
 int LargeAllocator::FirstQuarantinedLocked() const {
   // The newest windows, up to kRetainedSlots of them and half the byte
   // budget (so that the rest of the budget is left for windows to reuse).
@@ -36,7 +41,7 @@ int LargeAllocator::FirstQuarantinedLocked() const {
   int i = num_retained_;
   while (i > 0 && num_retained_ - i < kRetainedSlots) {
     const size_t next = bytes + table_.Find(retained_[i - 1])->committed;
-    if (next > reuse_bytes_ / 2 && i != num_retained_) break;
+    if (next > RetainLimitLocked() / 2 && i != num_retained_) break;
     bytes = next;
     --i;
   }
@@ -45,26 +50,35 @@ int LargeAllocator::FirstQuarantinedLocked() const {
 
 char* LargeAllocator::ReuseLocked(size_t window, size_t alignment, size_t data,
                                   bool zero) {
-  // Among windows of this size with the same leading guard (the usual case:
-  // page alignment), the best fit: the least committed that holds `data`,
-  // else the most committed. Quarantined windows (the newest) are not
-  // candidates.
+  // Candidates: windows at least this size and at most twice it, holding
+  // at most twice `data` committed (more would be given back: a fresh
+  // window costs fewer pages), with the same leading guard (the usual
+  // case: page alignment); so blocks of varying sizes reuse each other's
+  // windows and pages. Quarantined windows (the newest) are not
+  // candidates. The best has the fewest pages to commit, then the fewest
+  // committed (leaving the fuller windows for bigger blocks), then is the
+  // smallest.
   const int reusable = retention_ == Retention::kQuarantine
                            ? FirstQuarantinedLocked()
                            : num_retained_;
+  auto to_commit = [data](const Entry* c) {
+    return c->committed < data ? data - c->committed : 0;
+  };
   int best = -1;
   Entry* e = nullptr;
   for (int i = 0; i < reusable; ++i) {
     Entry* c = table_.Find(retained_[i]);
     char* start = ChunkAddress(c->first) + alignment;
-    if (c->window_bytes != window || c->data != start ||
+    if (c->window_bytes < window || c->window_bytes / 2 > window ||
+        c->committed / 2 > data || c->data != start ||
         (reinterpret_cast<uintptr_t>(start) & (alignment - 1)) != 0) {
       continue;
     }
-    const bool fits = c->committed >= data;
-    if (e == nullptr ||
-        (fits && (e->committed < data || c->committed < e->committed)) ||
-        (!fits && e->committed < data && c->committed > e->committed)) {
+    if (e == nullptr || to_commit(c) < to_commit(e) ||
+        (to_commit(c) == to_commit(e) &&
+         (c->committed < e->committed ||
+          (c->committed == e->committed &&
+           c->window_bytes < e->window_bytes)))) {
       best = i;
       e = c;
     }
@@ -83,21 +97,15 @@ char* LargeAllocator::ReuseLocked(size_t window, size_t alignment, size_t data,
       old = 0;
     }
   }
+  // Pages past `data` (at most `data` of them) stay, as usable size.
   size_t committed = old;
   if (data > old) {
     if (!mapper_.Commit(start + old, data - old).ok()) return nullptr;
     committed = data;
-  } else if (old - data > data) {
-    // More than twice what is asked: give the tail back (it becomes guard).
-    // Less is kept, as usable size, so that blocks that vary in size reuse
-    // pages rather than fault them in again.
-    if (mapper_.Decommit(start + data, old - data).ok()) {
-      (void)mapper_.Protect(start + data, old - data);
-      committed = data;
-    }
   }
-  // Pages kept from the last block hold its data; newly committed are 0.
-  if (zero) memset(start, 0, old < data ? old : data);
+  // Pages kept from the last block hold its data (all of them are usable
+  // size, so all are cleared); newly committed ones are 0.
+  if (zero) memset(start, 0, old);
   e->freed = false;
   e->family = 0;
   e->requested = 0;
@@ -105,12 +113,12 @@ char* LargeAllocator::ReuseLocked(size_t window, size_t alignment, size_t data,
   UnretainLocked(best);
   CounterSub(stats_.retained_blocks, 1);
   CounterSub(stats_.retained_bytes, old);
-  CounterSub(stats_.retained_reserved_bytes, window);
+  CounterSub(stats_.retained_reserved_bytes, e->window_bytes);
   CounterAdd(stats_.allocations, 1);
   CounterAdd(stats_.reuses, 1);
   CounterAdd(stats_.live, 1);
   CounterAdd(stats_.committed_bytes, committed);
-  CounterAdd(stats_.reserved_bytes, window);
+  CounterAdd(stats_.reserved_bytes, e->window_bytes);
   return start;
 }
 
@@ -223,7 +231,7 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
     }
     const bool retain =
         retention_ == Retention::kQuarantine ||
-        (retention_ == Retention::kReuse && committed <= reuse_bytes_);
+        (retention_ == Retention::kReuse && committed <= RetainLimitLocked());
     if (!retain) {
       CounterAdd(stats_.returned_bytes, kept);
       ForgetLocked(first, window);
@@ -242,7 +250,7 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
       CounterAdd(stats_.retained_bytes, kept);
       CounterAdd(stats_.retained_reserved_bytes, window);
       if (retention_ == Retention::kReuse) {
-        while (stats_.retained_bytes > reuse_bytes_) {
+        while (stats_.retained_bytes > RetainLimitLocked()) {
           EvictLocked(0, &victims[n].base, &victims[n].window);
           ++n;
         }
@@ -250,7 +258,8 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
         // Over the budget, the oldest windows' pages go back; the windows
         // (and their quarantine) stay.
         for (int i = 0;
-             i < num_retained_ && stats_.retained_bytes > reuse_bytes_; ++i) {
+             i < num_retained_ && stats_.retained_bytes > RetainLimitLocked();
+             ++i) {
           (void)DecommitRetainedLocked(table_.Find(retained_[i]));
         }
       }

@@ -17,23 +17,25 @@
 // What becomes of a freed block's window (Retention):
 // - kUnmap: unmapped at once;
 // - kReuse: retained mapped and committed, its record kept and marked freed,
-//   for a later request needing a window of the same size, which takes it
-//   with no system call, or one to commit or return the difference. At most
-//   kRetainedSlots windows and `reuse_bytes` of committed memory are
-//   retained, the oldest evicted first;
+//   for a later request whose window is the retained one's size or up to
+//   half of it and whose data is at least half what the window has
+//   committed; it takes the window with no system call, or one to commit
+//   the difference. At most kRetainedSlots windows are retained, holding at
+//   most the retained limit (the larger of `reuse_bytes` and half the live
+//   blocks' committed bytes) committed, the oldest evicted first;
 // - kQuarantine (Mitigations::kLargeQuarantine): its data is made
 //   inaccessible and its record marked freed, and it is not reused until
 //   kRetainedSlots more blocks have been freed or, sooner, until newer
-//   freed windows make up half of `reuse_bytes` (always at least one frees
-//   later): a use after free faults, and
-//   the address goes to no other block (which a stale pointer could then
-//   free). Then, as kReuse, it may serve a request of its window's size,
-//   its pages made accessible again with their bytes (the mapper's
-//   Unprotect; without one they are given back and fault in as zeros), so
-//   that steady-state large allocation makes no mapping and faults no page.
-//   Retained windows keep at most `reuse_bytes` committed (the oldest
-//   windows' pages go back first; their windows stay), and at most
-//   kCapacity windows are retained, the oldest unmapped first.
+//   freed windows make up half of the retained limit (always at least one
+//   frees later): a use after free faults, and the address goes to no
+//   other block (which a stale pointer could then free). Then, as kReuse,
+//   it may serve a request, its pages made accessible again with their
+//   bytes (the mapper's Unprotect; without one they are given back and
+//   fault in as zeros), so that steady-state large allocation makes no
+//   mapping and faults no page. Retained windows keep at most the retained
+//   limit committed (the oldest windows' pages go back first; their windows
+//   stay), and at most kCapacity windows are retained, the oldest unmapped
+//   first.
 // A retained block is still known, so freeing it again is told apart
 // (kFreed) from freeing an address never allocated. ReleaseRetained() gives
 // every retained window back.
@@ -63,8 +65,8 @@ class LargeAllocator {
   static constexpr int kCapacity = 2 * kRetainedSlots;
 
   // `mapper` must outlive the allocator and its blocks; its page size must
-  // divide slab::kChunkSize. `reuse_bytes` bounds what kReuse and
-  // kQuarantine keep committed.
+  // divide slab::kChunkSize. `reuse_bytes` is the floor of the retained
+  // limit, which bounds what kReuse and kQuarantine keep committed.
   explicit LargeAllocator(MapperRef mapper,
                           Retention retention = Retention::kUnmap,
                           size_t reuse_bytes = 0);
@@ -140,8 +142,9 @@ class LargeAllocator {
  private:
   using Entry = BlockTable::Entry;
 
-  // Takes a retained window of `window` bytes whose start suits `alignment`
-  // and makes it hold `data` bytes at window + alignment; null when none.
+  // Takes a retained window of `window` to 2 * `window` bytes whose start
+  // suits `alignment` and makes it hold `data` bytes at window + alignment;
+  // null when none.
   char* ReuseLocked(size_t window, size_t alignment, size_t data, bool zero)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops the window from the table and the page map; the caller unmaps it.
@@ -153,6 +156,8 @@ class LargeAllocator {
   // Gives back a retained window's pages, keeping the window; false when
   // the mapper cannot.
   bool DecommitRetainedLocked(Entry* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The retained limit (above): what retained windows may keep committed.
+  size_t RetainLimitLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // kQuarantine: the index in retained_ of the oldest window still in
   // quarantine (num_retained_ when none is).
   int FirstQuarantinedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -219,6 +219,92 @@ TEST(LargeAllocatorReuseTest, FreedBlocksAreReusedWithoutMapperCalls) {
   EXPECT_EQ(large.GetStats().retained_reserved_bytes, 0u);
 }
 
+// A block reuses a retained window of up to twice its own window's size
+// whose committed pages are at most twice its own, keeping them as usable
+// size; a window holding more, or more than twice as large, is left for
+// bigger blocks.
+TEST(LargeAllocatorReuseTest, BlocksReuseWindowsUpToTwiceTheirSize) {
+  FaultInjectingMapper<MmapMapper> counted(&mmap_mapper);
+  LargeAllocator large{MapperRef(&counted), LargeAllocator::Retention::kReuse,
+                       64 << 20};
+  auto mapper_calls = [&counted] {
+    return counted.calls(MapperOp::kReserve) +
+           counted.calls(MapperOp::kCommit) +
+           counted.calls(MapperOp::kDecommit) +
+           counted.calls(MapperOp::kRelease);
+  };
+  // An 8 MiB window with 5 MiB committed serves 3 MiB (a 4 MiB window).
+  char* p = static_cast<char*>(large.Allocate(5 << 20, 0));
+  ASSERT_NE(p, nullptr);
+  memset(p, 0x5a, 5 << 20);
+  ASSERT_EQ(large.Free(p), LargeAllocator::FindResult::kBlock);
+  uint64_t calls = mapper_calls();
+  char* q = static_cast<char*>(large.Allocate(3 << 20, 0, /*zero=*/true));
+  EXPECT_EQ(q, p);
+  EXPECT_EQ(mapper_calls(), calls);
+  EXPECT_EQ(q[0], 0);
+  EXPECT_EQ(q[(5 << 20) - 1], 0);  // the kept pages are zeroed too
+  size_t usable = 0;
+  ASSERT_EQ(large.Find(q, &usable), LargeAllocator::FindResult::kBlock);
+  EXPECT_EQ(usable, size_t{5} << 20);
+  LargeAllocator::Stats s = large.GetStats();
+  EXPECT_EQ(s.reserved_bytes, size_t{8} << 20);
+  EXPECT_EQ(s.committed_bytes, size_t{5} << 20);
+  ASSERT_EQ(large.Free(q), LargeAllocator::FindResult::kBlock);
+
+  // 1 MiB: 5 MiB committed is more than twice that, so a new window.
+  char* small = static_cast<char*>(large.Allocate(1 << 20, 0));
+  ASSERT_NE(small, nullptr);
+  EXPECT_NE(small, p);
+  EXPECT_EQ(large.Find(p, nullptr), LargeAllocator::FindResult::kFreed);
+  ASSERT_EQ(large.Free(small), LargeAllocator::FindResult::kBlock);
+
+  // 9 MiB (a 12 MiB window) fits neither; 16 MiB windows do not serve 3 MiB.
+  char* big = static_cast<char*>(large.Allocate(9 << 20, 0));
+  EXPECT_NE(big, p);
+  EXPECT_NE(big, small);
+  char* huge = static_cast<char*>(large.Allocate(13 << 20, 0));
+  ASSERT_EQ(large.Free(huge), LargeAllocator::FindResult::kBlock);
+  char* r = static_cast<char*>(large.Allocate(3 << 20, 0));
+  EXPECT_NE(r, huge);
+  EXPECT_EQ(r, p);  // the 8 MiB window again, over the 4 MiB one (fuller)
+  s = large.GetStats();
+  EXPECT_EQ(s.reuses, 2u);
+  EXPECT_EQ(large.Free(r), LargeAllocator::FindResult::kBlock);
+  EXPECT_EQ(large.Free(big), LargeAllocator::FindResult::kBlock);
+  large.ReleaseRetained();
+  EXPECT_EQ(large.GetStats().retained_reserved_bytes, 0u);
+}
+
+// The retained bytes' limit is the larger of `reuse_bytes` and half the
+// live blocks' committed bytes: a program with many large blocks live
+// keeps more of its freed ones for reuse.
+TEST(LargeAllocatorReuseTest, RetainedLimitGrowsWithLiveBlocks) {
+  LargeAllocator large{MapperRef(&mmap_mapper),
+                       LargeAllocator::Retention::kReuse, 8 << 20};
+  std::vector<char*> blocks;
+  for (int i = 0; i < 10; ++i) {
+    blocks.push_back(static_cast<char*>(large.Allocate(3 << 20, 0)));
+    ASSERT_NE(blocks.back(), nullptr);
+  }
+  // 30 MiB live; freeing three leaves 21 MiB (a limit of 10.5 MiB): the
+  // three (9 MiB) stay, where 8 MiB alone would keep two.
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(large.Free(blocks[i]), LargeAllocator::FindResult::kBlock);
+  LargeAllocator::Stats s = large.GetStats();
+  EXPECT_EQ(s.retained_blocks, 3u);
+  EXPECT_EQ(s.retained_bytes, size_t{9} << 20);
+  // With every block freed the limit is 8 MiB again.
+  for (int i = 3; i < 10; ++i)
+    ASSERT_EQ(large.Free(blocks[i]), LargeAllocator::FindResult::kBlock);
+  s = large.GetStats();
+  EXPECT_LE(s.retained_bytes, size_t{8} << 20);
+  EXPECT_EQ(s.retained_blocks, 2u);
+  EXPECT_EQ(large.Find(blocks[9], nullptr), LargeAllocator::FindResult::kFreed);
+  EXPECT_EQ(large.Find(blocks[0], nullptr), LargeAllocator::FindResult::kNone);
+  large.ReleaseRetained();
+}
+
 // Reuse retains at most kRetainedSlots blocks and its byte limit, evicting
 // the oldest; a block larger than the limit is unmapped at once.
 TEST(LargeAllocatorReuseTest, EvictsOldestBeyondItsLimits) {

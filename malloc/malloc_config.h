@@ -17,7 +17,8 @@ namespace slabkit {
 namespace malloc {
 
 // Freed large blocks the fast flavour retains mapped for reuse (at most this
-// much committed memory, LargeAllocator::kRetainedSlots blocks), as glibc
+// much committed memory, or half what live large blocks hold when that is
+// more, and LargeAllocator::kRetainedSlots blocks), as glibc
 // keeps freed memory below its trim threshold and jemalloc keeps dirty
 // pages: a program that frees and remakes large buffers pays no system call
 // for them. With Mitigations::kLargeQuarantine they are quarantined instead:
