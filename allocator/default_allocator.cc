@@ -17,9 +17,9 @@ SlabAllocator<FlavourConfig<kM>>& ProcessAllocatorOf() {
   static A* const allocator = [] {
     A* a = new (storage) A(&DefaultMapperInstance());
     AddProcessAllocator(
-        {[](int fd, ReportFormat format) {
+        {[](int fd, ReportFormat format, int family) {
            WriteReport(*reinterpret_cast<A*>(storage), FlavourName(kM), fd,
-                       format);
+                       format, family);
          },
          [](int fd) { reinterpret_cast<A*>(storage)->WriteHeapProfile(fd); },
          A::kSamples, [] { reinterpret_cast<A*>(storage)->LockForFork(); },

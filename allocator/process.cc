@@ -43,6 +43,17 @@ void ReportAtExit() {
     if (fd < 0) fd = STDERR_FILENO;
   }
   const int n = num_process_allocators.load(std::memory_order_acquire);
+  if (options.stats_format == ReportFormat::kPrometheus) {
+    // Each metric family one group, over every allocator.
+    for (int f = 0; f < PrometheusFamilyCount(); ++f) {
+      WritePrometheusHeader(fd, f);
+      for (int i = 0; i < n; ++i) {
+        process_allocators[i].report(fd, ReportFormat::kPrometheus, f);
+      }
+    }
+    if (fd != STDERR_FILENO) close(fd);
+    return;
+  }
   // JSON: one document whatever is in use, {"allocators":[{...},...]}, each
   // element an allocator's report in the format WriteReport writes alone.
   const bool json = options.stats_format == ReportFormat::kJson;
@@ -50,7 +61,7 @@ void ReportAtExit() {
   if (json) put("{\"allocators\":[\n");
   for (int i = 0; i < n; ++i) {
     if (json && i > 0) put(",");
-    process_allocators[i].report(fd, options.stats_format);
+    process_allocators[i].report(fd, options.stats_format, kAllFamilies);
   }
   if (json) put("]}\n");
   if (fd != STDERR_FILENO) close(fd);

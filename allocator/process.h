@@ -15,7 +15,8 @@ namespace slabkit {
 // and DefaultHardenedAllocator() add themselves; c_api/malloc adds the
 // malloc allocator. Reports are written in the order allocators were added.
 struct ProcessAllocator {
-  void (*report)(int fd, ReportFormat format);
+  // Its stats report (WriteReport; `family` as there).
+  void (*report)(int fd, ReportFormat format, int family);
   void (*heap_profile)(int fd);
   // It samples allocations: its profile is the one written (the last added
   // that samples, else the first added).

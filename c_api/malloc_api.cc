@@ -21,6 +21,7 @@
 #include "base/memory_tool.h"
 #include "c_api/slabkit_malloc.h"
 #include "malloc/malloc.h"
+#include "stats/report.h"
 
 #define SLABKIT_EXPORT __attribute__((visibility("default")))
 
@@ -268,9 +269,9 @@ SLABKIT_EXPORT const char* slabkit_malloc_flavour(void) {
 }
 
 SLABKIT_EXPORT int slabkit_malloc_stats_report(int fd, int format) {
-  if (format != 0 && format != 1) return EINVAL;
-  M::WriteStatsReport(fd, format == 1 ? slabkit::ReportFormat::kJson
-                                      : slabkit::ReportFormat::kText);
+  slabkit::ReportFormat f;
+  if (!slabkit::ReportFormatFromNumber(format, &f)) return EINVAL;
+  M::WriteStatsReport(fd, f);
   return 0;
 }
 

@@ -488,6 +488,7 @@ TEST(MallocTest, StatsReportHasARowPerSizeClass) {
   ASSERT_GE(fd, 0);
   void* p = malloc(Opaque(300000));
   ASSERT_EQ(slabkit_malloc_stats_report(fd, 1), 0);
+  ASSERT_EQ(slabkit_malloc_stats_report(fd, 2), 0);
   EXPECT_EQ(slabkit_malloc_stats_report(fd, 7), EINVAL);
   free(p);
   std::string text(1 << 20, '\0');
@@ -501,6 +502,13 @@ TEST(MallocTest, StatsReportHasARowPerSizeClass) {
         "\"name\":\"malloc_262144\"", "\"name\":\"malloc_large\""}) {
     EXPECT_NE(text.find(row), std::string::npos) << row << "\n" << text;
   }
+  // Format 2, after the JSON: Prometheus' text format, a live large block.
+  EXPECT_TRUE(std::regex_search(
+      text,
+      std::regex("\nslabkit_class_live_objects\\{allocator=\"malloc("
+                 "_hardened)?\",class=\"malloc_large\",id=\"[0-9]+\"\\} 1\n")))
+      << text;
+  text.resize(text.find("# HELP "));
   // The mapper rows add up to the totals, large blocks included, and
   // "classes" counts every row.
   const size_t mappers_at = text.find("\"mappers\":[");

@@ -168,13 +168,11 @@ int slabkit_class_counters(slabkit_class cls, struct slabkit_counters* out) {
 // links with --gc-sections): gdb's `slabkit stats` calls it in a live
 // process (tools/gdb/slabkit.py).
 __attribute__((used, retain)) int slabkit_stats_report(int fd, int format) {
-  if (format != SLABKIT_REPORT_TEXT && format != SLABKIT_REPORT_JSON) {
-    return EINVAL;
-  }
-  slabkit::WriteReport(
-      CApi(), slabkit::FlavourName(slabkit::kBuildMitigations), fd,
-      format == SLABKIT_REPORT_JSON ? slabkit::ReportFormat::kJson
-                                    : slabkit::ReportFormat::kText);
+  static_assert(SLABKIT_REPORT_PROMETHEUS == 2, "stats/report.h numbering");
+  slabkit::ReportFormat f;
+  if (!slabkit::ReportFormatFromNumber(format, &f)) return EINVAL;
+  slabkit::WriteReport(CApi(), slabkit::FlavourName(slabkit::kBuildMitigations),
+                       fd, f);
   return 0;
 }
 

@@ -133,9 +133,13 @@ int slabkit_class_stats(slabkit_class cls, struct slabkit_class_stats* out);
 int slabkit_class_counters(slabkit_class cls, struct slabkit_counters* out);
 
 /* Writes a report of every class to the file descriptor `fd`: a text table,
- * or one JSON object (docs/stats.md). Never allocates. 0, or EINVAL for an
- * unknown format. */
-enum { SLABKIT_REPORT_TEXT = 0, SLABKIT_REPORT_JSON = 1 };
+ * one JSON object, or Prometheus' text exposition format (docs/stats.md).
+ * Never allocates. 0, or EINVAL for an unknown format. */
+enum {
+  SLABKIT_REPORT_TEXT = 0,
+  SLABKIT_REPORT_JSON = 1,
+  SLABKIT_REPORT_PROMETHEUS = 2
+};
 int slabkit_stats_report(int fd, int format);
 
 /* Writes a heap profile of the live sampled objects to `fd`, in the format

@@ -27,7 +27,8 @@ void free_aligned_sized(void* ptr, size_t alignment, size_t size);
 const char* slabkit_malloc_flavour(void);
 
 /* Writes the stats report of malloc (one row per size class, one for large
- * blocks) to `fd`. `format` is 0 for text, 1 for JSON (docs/stats.md).
+ * blocks) to `fd`. `format` is 0 for text, 1 for JSON, 2 for Prometheus'
+ * text exposition format (docs/stats.md).
  * Returns 0, or EINVAL for another format. Never allocates. */
 int slabkit_malloc_stats_report(int fd, int format);
 

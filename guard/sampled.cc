@@ -271,6 +271,12 @@ GuardedPool::Note GuardedPool::GetNote(const void* p) const {
   return slots_[SlotIndex(p)].note;
 }
 
+bool GuardedPool::Holds(const void* p) const {
+  const size_t index = SlotIndex(p);
+  return index < num_slots_ && p == ObjectOf(index) &&
+         slots_[index].state.load(std::memory_order_acquire) == kHeld;
+}
+
 GuardedPool::ReleaseResult GuardedPool::Release(void* p) {
   const size_t index = SlotIndex(p);
   if (index >= num_slots_ || p != ObjectOf(index)) {

@@ -88,6 +88,11 @@ class GuardedPool {
   void SetNote(const void* p, Note note);
   Note GetNote(const void* p) const;
 
+  // Whether `p` is the start of an object of this pool the program holds
+  // (not released): checks that read the object must ask first, since a
+  // released object's pages fault.
+  bool Holds(const void* p) const;
+
   // Calls f(object, size, stack, depth) for every sampled object the program
   // holds (racy against concurrent allocation: a snapshot, for profiles).
   template <typename F>

@@ -256,12 +256,14 @@ class Malloc {
   }
 
   // The stats report: one row per size class, and one for large blocks.
-  static void WriteStatsReport(int fd, ReportFormat format) {
+  // `family` as in WriteReport (stats/report.h).
+  static void WriteStatsReport(int fd, ReportFormat format,
+                               int family = kAllFamilies) {
     if (!Ready()) return;
     WriteReport(MallocReportView<Allocator>(state().allocator, state().large,
                                             MallocMapper<Config>::Get().name(),
                                             page_size_),
-                kName, fd, format);
+                kName, fd, format, family);
   }
 
   // The heap profile of sampled allocations (hardened flavour).
@@ -560,6 +562,7 @@ void Malloc<Config>::CheckReleaseSlow(void* p, Family family, size_t sized) {
     }
   } else if (entry & slab::kGuardedChunk) {
     const guard::GuardedPool* pool = guard::GuardedPool::Of(p);
+    if (!pool->Holds(p)) return;  // the release path says what p is
     const guard::GuardedPool::Note note = pool->GetNote(p);
     allocated_by = static_cast<Family>(note.family);
     requested = note.requested;

@@ -77,6 +77,8 @@ int ParseOptions(const char* text, Options* options, int warn_fd) {
         options->stats_format = ReportFormat::kText;
       } else if (Is(value, value_len, "json")) {
         options->stats_format = ReportFormat::kJson;
+      } else if (Is(value, value_len, "prometheus")) {
+        options->stats_format = ReportFormat::kPrometheus;
       } else {
         ok = false;
       }

@@ -14,7 +14,8 @@ namespace slabkit {
 struct Options {
   bool stats_at_exit = false;  // stats=1
   char stats_file[256] = {};   // stats_file=PATH (empty: stderr)
-  ReportFormat stats_format = ReportFormat::kText;  // stats_format=text|json
+  ReportFormat stats_format =
+      ReportFormat::kText;       // stats_format=text|json|prometheus
   int64_t sample_interval = -1;  // sample_interval=N (-1: unset)
   bool profile_at_exit = false;  // profile=1
   char profile_file[256] = {};   // profile_file=PATH

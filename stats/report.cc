@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdarg>
+#include <cstdint>
 #include <cstdio>
 
 #include "base/write_all.h"
@@ -27,7 +28,150 @@ void JsonString(const char* in, char* out, size_t size) {
   out[n] = '\0';
 }
 
+// Label values for Prometheus: backslash, double quote and newline escaped.
+void PrometheusLabel(const char* in, char* out, size_t size) {
+  size_t n = 0;
+  for (; in != nullptr && *in != '\0' && n + 3 < size; ++in) {
+    if (*in == '\\' || *in == '"') {
+      out[n++] = '\\';
+      out[n++] = *in;
+    } else if (*in == '\n') {
+      out[n++] = '\\';
+      out[n++] = 'n';
+    } else {
+      out[n++] = *in;
+    }
+  }
+  out[n] = '\0';
+}
+
+// A Prometheus metric family: one value per allocator, per mapper of an
+// allocator, or per class.
+enum class Scope { kAllocator, kMapper, kClass };
+struct Family {
+  const char* name;
+  const char* type;  // "counter" (named *_total) or "gauge"
+  const char* help;
+  Scope scope;
+  // The value of the one member that matches `scope`; a negative value
+  // means "not known" (kernel_mappings), and no sample is written.
+  int64_t (*of_allocator)(const GlobalStats&);
+  int64_t (*of_mapper)(const MapperStats&);
+  int64_t (*of_class)(const ClassStats&);
+};
+
+#define SLABKIT_ALLOCATOR_FAMILY(metric, type, help, field)                 \
+  {                                                                         \
+    "slabkit_" metric, type, help, Scope::kAllocator,                       \
+        [](const GlobalStats& g) { return static_cast<int64_t>(g.field); }, \
+        nullptr, nullptr                                                    \
+  }
+#define SLABKIT_MAPPER_FAMILY(metric, help, field)                          \
+  {                                                                         \
+    "slabkit_" metric, "gauge", help, Scope::kMapper, nullptr,              \
+        [](const MapperStats& m) { return static_cast<int64_t>(m.field); }, \
+        nullptr                                                             \
+  }
+#define SLABKIT_CLASS_FAMILY(metric, type, help, field)                   \
+  {                                                                       \
+    "slabkit_class_" metric, type, help, Scope::kClass, nullptr, nullptr, \
+        [](const ClassStats& c) { return static_cast<int64_t>(c.field); } \
+  }
+
+// The names are the JSON report's fields, with Prometheus' conventions:
+// counters end in _total, sizes in _bytes (docs/stats.md).
+const Family kFamilies[] = {
+    SLABKIT_ALLOCATOR_FAMILY("classes", "gauge", "Classes registered.",
+                             classes),
+    SLABKIT_ALLOCATOR_FAMILY("reserved_bytes", "gauge",
+                             "Address space of every class's chunks.",
+                             reserved_bytes),
+    SLABKIT_ALLOCATOR_FAMILY("committed_bytes", "gauge",
+                             "Memory committed for the classes.",
+                             committed_bytes),
+    SLABKIT_ALLOCATOR_FAMILY("idle_bytes", "gauge",
+                             "Committed in spans with no live object.",
+                             idle_bytes),
+    SLABKIT_ALLOCATOR_FAMILY("returned_bytes_total", "counter",
+                             "Memory given back to the OS.", returned_bytes),
+    SLABKIT_ALLOCATOR_FAMILY("metadata_bytes", "gauge",
+                             "Class records and magazines.", metadata_bytes),
+    SLABKIT_ALLOCATOR_FAMILY("kernel_mappings", "gauge",
+                             "The process's kernel mappings.", kernel_mappings),
+    SLABKIT_ALLOCATOR_FAMILY("misuse_events_total", "counter",
+                             "Misuse reported in the process.", misuse_events),
+    SLABKIT_MAPPER_FAMILY("mapper_reserved_bytes",
+                          "Address space from one mapper.", reserved_bytes),
+    SLABKIT_MAPPER_FAMILY("mapper_committed_bytes",
+                          "Memory committed from one mapper.", committed_bytes),
+    SLABKIT_CLASS_FAMILY("object_size_bytes", "gauge",
+                         "The stride objects are carved at.", object_size),
+    SLABKIT_CLASS_FAMILY("allocations_total", "counter", "Allocations.",
+                         allocations),
+    SLABKIT_CLASS_FAMILY("releases_total", "counter", "Releases.", releases),
+    SLABKIT_CLASS_FAMILY("live_objects", "gauge",
+                         "Objects allocated and not released.", live),
+    SLABKIT_CLASS_FAMILY("in_use_bytes", "gauge", "Live objects' bytes.",
+                         in_use_bytes),
+    SLABKIT_CLASS_FAMILY("cache_hits_total", "counter",
+                         "Allocations the fast path served.", cache_hits),
+    SLABKIT_CLASS_FAMILY("cache_misses_total", "counter",
+                         "Allocations that took the slow path.", cache_misses),
+    SLABKIT_CLASS_FAMILY("misuse_events_total", "counter",
+                         "Misuse reported against the class.", misuse_events),
+    SLABKIT_CLASS_FAMILY("from_slab_total", "counter",
+                         "Objects handed out by the slab.", from_slab),
+    SLABKIT_CLASS_FAMILY("to_slab_total", "counter",
+                         "Objects given back to the slab.", to_slab),
+    SLABKIT_CLASS_FAMILY("peak_out_of_slab", "gauge",
+                         "Most objects out of the slab at once.",
+                         peak_out_of_slab),
+    SLABKIT_CLASS_FAMILY("chunks", "gauge", "Chunks reserved.", chunks),
+    SLABKIT_CLASS_FAMILY("spans", "gauge", "Spans opened.", spans),
+    SLABKIT_CLASS_FAMILY("reserved_bytes", "gauge", "Address space reserved.",
+                         reserved_bytes),
+    SLABKIT_CLASS_FAMILY("committed_bytes", "gauge", "Memory committed.",
+                         committed_bytes),
+    SLABKIT_CLASS_FAMILY("decommitted_spans", "gauge",
+                         "Spans given back, addresses kept.",
+                         decommitted_spans),
+    SLABKIT_CLASS_FAMILY("idle_bytes", "gauge",
+                         "Committed in spans with no live object.", idle_bytes),
+    SLABKIT_CLASS_FAMILY("returned_bytes_total", "counter",
+                         "Memory given back to the OS.", returned_bytes),
+    SLABKIT_CLASS_FAMILY("magazine_capacity", "gauge",
+                         "Objects a magazine holds.", magazine_capacity),
+    SLABKIT_CLASS_FAMILY("magazines", "gauge", "Magazines made.", magazines),
+    SLABKIT_CLASS_FAMILY("depot_objects", "gauge",
+                         "Objects in the depot's magazines.", depot_objects),
+    SLABKIT_CLASS_FAMILY("thread_cached_objects", "gauge",
+                         "Objects in the reporting thread's magazines.",
+                         thread_cached_objects),
+    SLABKIT_CLASS_FAMILY("depot_exchanges_total", "counter",
+                         "Magazines taken from or given to the depot.",
+                         depot_exchanges),
+};
+
+#undef SLABKIT_ALLOCATOR_FAMILY
+#undef SLABKIT_MAPPER_FAMILY
+#undef SLABKIT_CLASS_FAMILY
+
+constexpr int kFamilyCount = sizeof(kFamilies) / sizeof(kFamilies[0]);
+
 }  // namespace
+
+int PrometheusFamilyCount() { return kFamilyCount; }
+
+void WritePrometheusHeader(int fd, int family) {
+  if (family < 0 || family >= kFamilyCount) return;
+  const Family& f = kFamilies[family];
+  char line[512];
+  const int n = snprintf(line, sizeof(line), "# HELP %s %s\n# TYPE %s %s\n",
+                         f.name, f.help, f.name, f.type);
+  if (n > 0 && static_cast<size_t>(n) < sizeof(line)) {
+    WriteAll(fd, line, static_cast<size_t>(n));
+  }
+}
 
 void ReportWriter::Printf(const char* format, ...) {
   char line[1024];
@@ -41,6 +185,11 @@ void ReportWriter::Printf(const char* format, ...) {
 }
 
 void ReportWriter::Begin(const char* allocator, const GlobalStats& g) {
+  if (format_ == ReportFormat::kPrometheus) {
+    PrometheusLabel(allocator, allocator_label_, sizeof(allocator_label_));
+    BeginPrometheus(g);
+    return;
+  }
   if (format_ == ReportFormat::kText) {
     Printf(
         "slabkit stats: %s: %u class%s, %zu KiB reserved, %zu KiB "
@@ -81,8 +230,47 @@ void ReportWriter::Begin(const char* allocator, const GlobalStats& g) {
   Printf("],\"class_stats\":[");
 }
 
+bool ReportWriter::WantsClasses() const {
+  return format_ != ReportFormat::kPrometheus ||
+         (family_ >= 0 && family_ < kFamilyCount &&
+          kFamilies[family_].scope == Scope::kClass);
+}
+
+void ReportWriter::BeginPrometheus(const GlobalStats& g) {
+  if (family_ < 0 || family_ >= kFamilyCount) return;
+  const Family& f = kFamilies[family_];
+  if (f.scope == Scope::kAllocator) {
+    const int64_t value = f.of_allocator(g);
+    if (value >= 0) {
+      Printf("%s{allocator=\"%s\"} %lld\n", f.name, allocator_label_,
+             static_cast<long long>(value));
+    }
+  } else if (f.scope == Scope::kMapper) {
+    char mapper[64];
+    for (int m = 0; m < g.mappers; ++m) {
+      PrometheusLabel(g.by_mapper[m].name, mapper, sizeof(mapper));
+      Printf("%s{allocator=\"%s\",mapper=\"%s\"} %lld\n", f.name,
+             allocator_label_, mapper,
+             static_cast<long long>(f.of_mapper(g.by_mapper[m])));
+    }
+  }
+}
+
+void ReportWriter::ClassPrometheus(const ClassStats& s) {
+  if (!WantsClasses()) return;
+  const Family& f = kFamilies[family_];
+  char name[256];
+  PrometheusLabel(s.name, name, sizeof(name));
+  Printf("%s{allocator=\"%s\",class=\"%s\",id=\"%u\"} %lld\n", f.name,
+         allocator_label_, name, s.id, static_cast<long long>(f.of_class(s)));
+}
+
 void ReportWriter::Class(const ClassStats& s) {
   using ull = unsigned long long;
+  if (format_ == ReportFormat::kPrometheus) {
+    ClassPrometheus(s);
+    return;
+  }
   if (format_ == ReportFormat::kText) {
     Printf(
         "  %-4u %-20.20s %7zu %10llu %10llu %9llu %9llu %7llu %6zu %10zuK "

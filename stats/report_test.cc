@@ -90,5 +90,40 @@ TEST(ReportTest, JsonHasStableFieldsAndEscapesNames) {
   EXPECT_EQ(depth, 0);
 }
 
+// Prometheus' text format: each family one group, after its HELP and TYPE
+// lines; label values escaped (backslash, quote, newline).
+TEST(ReportTest, PrometheusGroupsFamiliesAndEscapesLabels) {
+  const std::string text = Capture(ReportFormat::kPrometheus);
+  for (const char* line :
+       {"# TYPE slabkit_class_allocations_total counter\n",
+        "\nslabkit_class_allocations_total{allocator=\"default\","
+        "class=\"node\",id=\"1\"} 1000\n",
+        "\nslabkit_class_live_objects{allocator=\"default\",class=\"odd "
+        "\\\"name\\\"\\n\",id=\"2\"} 600\n",
+        "\nslabkit_kernel_mappings{allocator=\"default\"} 42\n",
+        "\nslabkit_mapper_reserved_bytes{allocator=\"default\",mapper=\"mmap\"}"
+        " "
+        "8388608\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << " in " << text;
+  }
+  // One TYPE line per family, and every sample of a family right after it.
+  int types = 0;
+  std::string family;
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t end = text.find('\n', at);
+    ASSERT_NE(end, std::string::npos);
+    const std::string line = text.substr(at, end - at);
+    at = end + 1;
+    if (line.rfind("# TYPE ", 0) == 0) {
+      ++types;
+      family = line.substr(7, line.find(' ', 7) - 7);
+    } else if (line.rfind("# HELP ", 0) != 0) {
+      EXPECT_EQ(line.substr(0, line.find('{')), family) << line;
+    }
+  }
+  EXPECT_EQ(types, PrometheusFamilyCount());
+}
+
 }  // namespace
 }  // namespace slabkit
