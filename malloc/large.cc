@@ -1,7 +1,9 @@
 #include "malloc/large.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include "slab/counter.h"
 #include "slab/page_map.h"
@@ -37,11 +39,12 @@ size_t LargeAllocator::RetainLimitLocked() const {
 int LargeAllocator::FirstQuarantinedLocked() const {
   // The newest windows, up to kRetainedSlots of them and half the byte
   // budget (so that the rest of the budget is left for windows to reuse).
+  const size_t half_limit = RetainLimitLocked() / 2;
   size_t bytes = 0;
   int i = num_retained_;
   while (i > 0 && num_retained_ - i < kRetainedSlots) {
     const size_t next = bytes + table_.Find(retained_[i - 1])->committed;
-    if (next > RetainLimitLocked() / 2 && i != num_retained_) break;
+    if (next > half_limit && i != num_retained_) break;
     bytes = next;
     --i;
   }
@@ -61,8 +64,9 @@ char* LargeAllocator::ReuseLocked(size_t window, size_t alignment, size_t data,
   const int reusable = retention_ == Retention::kQuarantine
                            ? FirstQuarantinedLocked()
                            : num_retained_;
-  auto to_commit = [data](const Entry* c) {
-    return c->committed < data ? data - c->committed : 0;
+  auto rank = [data](const Entry* c) {
+    const size_t to_commit = c->committed < data ? data - c->committed : 0;
+    return std::make_tuple(to_commit, c->committed, c->window_bytes);
   };
   int best = -1;
   Entry* e = nullptr;
@@ -74,11 +78,7 @@ char* LargeAllocator::ReuseLocked(size_t window, size_t alignment, size_t data,
         (reinterpret_cast<uintptr_t>(start) & (alignment - 1)) != 0) {
       continue;
     }
-    if (e == nullptr || to_commit(c) < to_commit(e) ||
-        (to_commit(c) == to_commit(e) &&
-         (c->committed < e->committed ||
-          (c->committed == e->committed &&
-           c->window_bytes < e->window_bytes)))) {
+    if (e == nullptr || rank(c) < rank(e)) {
       best = i;
       e = c;
     }

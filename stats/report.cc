@@ -158,16 +158,21 @@ const Family kFamilies[] = {
 
 constexpr int kFamilyCount = sizeof(kFamilies) / sizeof(kFamilies[0]);
 
+// Family `i`, or nullptr when there is none.
+const Family* FamilyAt(int i) {
+  return i >= 0 && i < kFamilyCount ? &kFamilies[i] : nullptr;
+}
+
 }  // namespace
 
 int PrometheusFamilyCount() { return kFamilyCount; }
 
 void WritePrometheusHeader(int fd, int family) {
-  if (family < 0 || family >= kFamilyCount) return;
-  const Family& f = kFamilies[family];
+  const Family* f = FamilyAt(family);
+  if (f == nullptr) return;
   char line[512];
   const int n = snprintf(line, sizeof(line), "# HELP %s %s\n# TYPE %s %s\n",
-                         f.name, f.help, f.name, f.type);
+                         f->name, f->help, f->name, f->type);
   if (n > 0 && static_cast<size_t>(n) < sizeof(line)) {
     WriteAll(fd, line, static_cast<size_t>(n));
   }
@@ -231,34 +236,34 @@ void ReportWriter::Begin(const char* allocator, const GlobalStats& g) {
 }
 
 bool ReportWriter::WantsClasses() const {
-  return format_ != ReportFormat::kPrometheus ||
-         (family_ >= 0 && family_ < kFamilyCount &&
-          kFamilies[family_].scope == Scope::kClass);
+  if (format_ != ReportFormat::kPrometheus) return true;
+  const Family* f = FamilyAt(family_);
+  return f != nullptr && f->scope == Scope::kClass;
 }
 
 void ReportWriter::BeginPrometheus(const GlobalStats& g) {
-  if (family_ < 0 || family_ >= kFamilyCount) return;
-  const Family& f = kFamilies[family_];
-  if (f.scope == Scope::kAllocator) {
-    const int64_t value = f.of_allocator(g);
+  const Family* f = FamilyAt(family_);
+  if (f == nullptr) return;
+  if (f->scope == Scope::kAllocator) {
+    const int64_t value = f->of_allocator(g);
     if (value >= 0) {
-      Printf("%s{allocator=\"%s\"} %lld\n", f.name, allocator_label_,
+      Printf("%s{allocator=\"%s\"} %lld\n", f->name, allocator_label_,
              static_cast<long long>(value));
     }
-  } else if (f.scope == Scope::kMapper) {
+  } else if (f->scope == Scope::kMapper) {
     char mapper[64];
     for (int m = 0; m < g.mappers; ++m) {
       PrometheusLabel(g.by_mapper[m].name, mapper, sizeof(mapper));
-      Printf("%s{allocator=\"%s\",mapper=\"%s\"} %lld\n", f.name,
+      Printf("%s{allocator=\"%s\",mapper=\"%s\"} %lld\n", f->name,
              allocator_label_, mapper,
-             static_cast<long long>(f.of_mapper(g.by_mapper[m])));
+             static_cast<long long>(f->of_mapper(g.by_mapper[m])));
     }
   }
 }
 
 void ReportWriter::ClassPrometheus(const ClassStats& s) {
   if (!WantsClasses()) return;
-  const Family& f = kFamilies[family_];
+  const Family& f = *FamilyAt(family_);
   char name[256];
   PrometheusLabel(s.name, name, sizeof(name));
   Printf("%s{allocator=\"%s\",class=\"%s\",id=\"%u\"} %lld\n", f.name,

@@ -33,7 +33,7 @@ void WritePrometheusHeader(int fd, int family);
 // and JSON ignore it.
 class ReportWriter {
  public:
-  ReportWriter(int fd, ReportFormat format, int family = 0)
+  ReportWriter(int fd, ReportFormat format, int family)
       : fd_(fd), format_(format), family_(family) {}
   void Begin(const char* allocator, const GlobalStats& global);
   // False when Class would write nothing (a Prometheus family of the
