@@ -31,11 +31,12 @@ struct FlavourConfig : Compose<DefaultMapper, kM> {
   static void NoteSlowPath() { NoteDecaySlowPath(); }
 };
 
-// The fast flavour, and the hardened one: the same parts, with a guard page
-// after every span, a state byte per object (so that every double free and
-// every release of a slot never handed out is caught on the spot) and
-// sampled guarded allocations (docs/safety.md).
-using DefaultConfig = FlavourConfig<Mitigations::kNone>;
+// The fast flavour (allocations sampled for heap profiles), and the hardened
+// one: the same parts, with a guard page after every span, a state byte per
+// object (so that every double free and every release of a slot never
+// handed out is caught on the spot), released samples made inaccessible,
+// and the rest of docs/safety.md.
+using DefaultConfig = FlavourConfig<kDefaultMitigations>;
 using HardenedConfig = FlavourConfig<kHardenedMitigations>;
 
 using Allocator = SlabAllocator<DefaultConfig>;
@@ -50,14 +51,14 @@ extern template class SlabAllocator<HardenedConfig>;
 
 // The process-wide allocator of a flavour, over DefaultMapperInstance():
 // what the C API of that flavour runs on. Built on first use, never
-// destroyed (objects may be released during exit). Defined for kNone and
-// kHardenedMitigations.
+// destroyed (objects may be released during exit). Defined for
+// kDefaultMitigations and kHardenedMitigations.
 template <Mitigations kM>
 SlabAllocator<FlavourConfig<kM>>& ProcessAllocatorOf();
 
 // The fast flavour's, and the hardened flavour's (its classes are its own).
 inline Allocator& DefaultAllocator() {
-  return ProcessAllocatorOf<Mitigations::kNone>();
+  return ProcessAllocatorOf<kDefaultMitigations>();
 }
 inline HardenedAllocator& DefaultHardenedAllocator() {
   return ProcessAllocatorOf<kHardenedMitigations>();

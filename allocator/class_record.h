@@ -62,8 +62,11 @@ struct ClassRecord {
   void ReleaseChecked(const slab::Location& loc, void* ptr);
 
   // A sampled allocation from the class's guarded slots (made on first
-  // use, from `arena`), or nullptr to allocate normally.
-  void* AllocateGuarded(slab::MetadataArena* arena);
+  // use, from `arena`; protect_released as guard::SampledClass has it;
+  // weighted_bytes as GuardedPool::Allocate), or nullptr to allocate
+  // normally.
+  void* AllocateGuarded(slab::MetadataArena* arena, bool protect_released,
+                        uint64_t weighted_bytes);
 
   // The class as a whole (ClassStats): takes the lock briefly.
   ClassStats Snapshot() const;
@@ -208,19 +211,22 @@ void ClassRecord<Cache, Stats>::ReleaseChecked(const slab::Location& loc,
 }
 
 template <typename Cache, typename Stats>
-void* ClassRecord<Cache, Stats>::AllocateGuarded(slab::MetadataArena* arena) {
+void* ClassRecord<Cache, Stats>::AllocateGuarded(slab::MetadataArena* arena,
+                                                 bool protect_released,
+                                                 uint64_t weighted_bytes) {
   guard::GuardedPool* pool = guarded.load(std::memory_order_acquire);
   if (pool == nullptr) {
     std::lock_guard<std::mutex> lock(mu);
     pool = guarded.load(std::memory_order_relaxed);
     if (pool == nullptr) {
       pool = guard::GuardedPool::Create(
-          {id, name, size, geometry.alignment, mapper}, arena);
+          {id, name, size, geometry.alignment, mapper, protect_released},
+          arena);
       if (pool == nullptr) return nullptr;  // tried again on a later sample
       guarded.store(pool, std::memory_order_release);
     }
   }
-  return pool->Allocate();
+  return pool->Allocate(weighted_bytes);
 }
 
 template <typename Cache, typename Stats>

@@ -21,7 +21,9 @@ SlabAllocator<FlavourConfig<kM>>& ProcessAllocatorOf() {
            WriteReport(*reinterpret_cast<A*>(storage), FlavourName(kM), fd,
                        format, family);
          },
-         [](int fd) { reinterpret_cast<A*>(storage)->WriteHeapProfile(fd); },
+         [](int fd, ProfileFormat format, ProfileKind kind) {
+           reinterpret_cast<A*>(storage)->WriteHeapProfile(fd, format, kind);
+         },
          A::kSamples, [] { reinterpret_cast<A*>(storage)->LockForFork(); },
          [] { reinterpret_cast<A*>(storage)->UnlockAfterFork(); },
          [](bool aged) { return reinterpret_cast<A*>(storage)->Decay(aged); }});
@@ -30,7 +32,7 @@ SlabAllocator<FlavourConfig<kM>>& ProcessAllocatorOf() {
   return *allocator;
 }
 
-template Allocator& ProcessAllocatorOf<Mitigations::kNone>();
+template Allocator& ProcessAllocatorOf<kDefaultMitigations>();
 template HardenedAllocator& ProcessAllocatorOf<kHardenedMitigations>();
 
 }  // namespace slabkit

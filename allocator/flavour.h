@@ -12,7 +12,7 @@ namespace slabkit {
 #ifdef SLABKIT_HARDENED
 inline constexpr Mitigations kBuildMitigations = kHardenedMitigations;
 #else
-inline constexpr Mitigations kBuildMitigations = Mitigations::kNone;
+inline constexpr Mitigations kBuildMitigations = kDefaultMitigations;
 #endif
 
 }  // namespace slabkit

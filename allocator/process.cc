@@ -13,6 +13,7 @@
 #include <new>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/debugging/symbolize.h"
 #include "allocator/decay.h"
 #include "base/write_all.h"
 #include "guard/sampled.h"
@@ -72,7 +73,8 @@ void ReportAtExit() {
 void WriteProfile() {
   const int n = num_process_allocators.load(std::memory_order_acquire);
   if (n == 0) return;
-  void (*write)(int) = process_allocators[0].heap_profile;
+  void (*write)(int, ProfileFormat, ProfileKind) =
+      process_allocators[0].heap_profile;
   for (int i = 0; i < n; ++i) {
     if (process_allocators[i].samples) {
       write = process_allocators[i].heap_profile;
@@ -86,7 +88,7 @@ void WriteProfile() {
   }
   const int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
-  write(fd);
+  write(fd, options.profile_format, options.profile_kind);
   close(fd);
 }
 
@@ -151,6 +153,13 @@ void ForkChild() {
 
 void AddProcessAllocator(const ProcessAllocator& a) {
   ApplyOptions();
+  if (a.samples) {
+    // Profiles and sampled-object reports symbolize stacks with
+    // absl::Symbolize, which needs this first; it may allocate (Debian's
+    // abseil copies the path), so it runs here, with no allocator lock held.
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, [] { absl::InitializeSymbolizer("/proc/self/exe"); });
+  }
   std::lock_guard<std::mutex> lock(add_mu);
   const int n = num_process_allocators.load(std::memory_order_relaxed);
   if (n == 0) pthread_atfork(&ForkPrepare, &ForkParent, &ForkChild);

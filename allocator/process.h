@@ -5,6 +5,7 @@
 
 #include <cstddef>
 
+#include "stats/heap_profile.h"
 #include "stats/report.h"
 
 namespace slabkit {
@@ -17,7 +18,7 @@ namespace slabkit {
 struct ProcessAllocator {
   // Its stats report (WriteReport; `family` as there).
   void (*report)(int fd, ReportFormat format, int family);
-  void (*heap_profile)(int fd);
+  void (*heap_profile)(int fd, ProfileFormat format, ProfileKind kind);
   // It samples allocations: its profile is the one written (the last added
   // that samples, else the first added).
   bool samples;

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <thread>
+#include <vector>
 
 #include "allocator/allocator.h"
 #include "gtest/gtest.h"
@@ -94,7 +95,8 @@ TEST_F(SampledTest, WhenSlotsRunOutAllocationGoesOnNormally) {
     ASSERT_NE(p, nullptr) << i;
     const bool in_slot = slab::Locate(p).guarded;
     if (in_slot) {
-      ASSERT_EQ(guarded, objects.size()) << "a slot after the slab served " << i;
+      ASSERT_EQ(guarded, objects.size())
+          << "a slot after the slab served " << i;
       ++guarded;
     }
     objects.push_back(p);
@@ -103,6 +105,60 @@ TEST_F(SampledTest, WhenSlotsRunOutAllocationGoesOnNormally) {
   EXPECT_LT(guarded, objects.size()) << "the slots ran out";
   EXPECT_EQ(guard::GuardedPool::Of(objects[0])->live(), guarded);
   for (void* p : objects) DefaultHardenedAllocator().Release(cls, p);
+}
+
+// The fast flavour samples too (for heap profiles): an overflow off a
+// sample's end faults, but a released sample keeps its bytes and stays
+// readable, as any released object of a type-stable class does, and comes
+// back zeroed.
+class FastSampledTest : public SampledTest {
+ protected:
+  ClassId RegisterFast(absl::string_view name, size_t size) {
+    absl::StatusOr<ClassId> cls = DefaultAllocator().Register({name, size});
+    EXPECT_TRUE(cls.ok());
+    return *cls;
+  }
+};
+
+TEST_F(FastSampledTest, ReleasedSamplesStayReadableWithTheirBytes) {
+  const ClassId cls = RegisterFast("fast_record", 48);
+  char* p = static_cast<char*>(DefaultAllocator().Allocate(cls));
+  ASSERT_NE(p, nullptr);
+  ASSERT_TRUE(slab::Locate(p).guarded) << "sampled";
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(p + 48) % 4096, 0u)
+      << "placed against a guard page";
+  memset(p, 7, 48);
+  DefaultAllocator().Release(cls, p);
+  for (int i = 0; i < 48; ++i) ASSERT_EQ(p[i], 7) << "byte " << i;
+  // Its slot is handed out again (first: it is still committed), zeroed.
+  std::vector<char*> again;
+  const size_t slots = guard::GuardedPool::Of(p)->slots();
+  for (size_t i = 0; i < slots; ++i) {
+    again.push_back(static_cast<char*>(DefaultAllocator().Allocate(cls)));
+    if (again.back() == p) break;
+  }
+  ASSERT_EQ(again.back(), p) << "the slot was not reused";
+  for (int i = 0; i < 48; ++i) ASSERT_EQ(p[i], 0) << "byte " << i;
+  for (char* q : again) DefaultAllocator().Release(cls, q);
+}
+
+TEST_F(FastSampledTest, OverflowIntoTheGuardFaults) {
+  const ClassId cls = RegisterFast("fast_record", 48);
+  char* p = static_cast<char*>(DefaultAllocator().Allocate(cls));
+  ASSERT_TRUE(slab::Locate(p).guarded);
+  EXPECT_DEATH({ p[48] = 1; }, "buffer overflow: .*class \"fast_record\"");
+  DefaultAllocator().Release(cls, p);
+}
+
+TEST_F(FastSampledTest, SamplingOffSamplesNothing) {
+  const ClassId cls = RegisterFast("unsampled", 48);
+  guard::SetSampleInterval(0);
+  std::vector<void*> objects;
+  for (int i = 0; i < 1000; ++i) {
+    objects.push_back(DefaultAllocator().Allocate(cls));
+    EXPECT_FALSE(slab::Locate(objects.back()).guarded) << i;
+  }
+  for (void* p : objects) DefaultAllocator().Release(cls, p);
 }
 
 }  // namespace

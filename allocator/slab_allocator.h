@@ -36,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "allocator/class_config.h"
 #include "allocator/class_record.h"
+#include "allocator/peak_samples.h"
 #include "base/memory_tool.h"
 #include "guard/layout.h"
 #include "guard/object_checks.h"
@@ -78,8 +79,10 @@ class SlabAllocator {
   // Every object's state is kept, so every double free and every release of
   // a slot never handed out is caught.
   static constexpr bool kStates = Has(kMitigations, Mitigations::kObjectStates);
-  // A sample of allocations is served from guarded slots.
-  static constexpr bool kSamples =
+  // A sample of allocations is served from guarded slots and recorded for
+  // heap profiles; kProtectSamples: released samples are made inaccessible.
+  static constexpr bool kSamples = Samples(kMitigations);
+  static constexpr bool kProtectSamples =
       Has(kMitigations, Mitigations::kGuardedSamples);
   static constexpr slab::LayoutParams kLayout =
       guard::LayoutWith(Config::Layout::kParams, kMitigations);
@@ -87,6 +90,11 @@ class SlabAllocator {
   // `mapper` must outlive the allocator and every object it hands out.
   explicit SlabAllocator(Mapper* mapper)
       : mapper_(mapper), arena_(MapperRef(mapper)) {
+    if constexpr (kSamples) {
+      guard::SetDefaultSampleInterval(kProtectSamples
+                                          ? guard::kHardenedSampleInterval
+                                          : guard::kDefaultSampleInterval);
+    }
     // A fault in a guard page is reported as an overflow.
     if constexpr (Has(kMitigations, Mitigations::kSpanGuards) ||
                   Has(kMitigations, Mitigations::kPageGuards)) {
@@ -128,7 +136,8 @@ class SlabAllocator {
   // plain classes (not checked classes, object-caching ones or the hardened
   // flavour, which check for themselves; docs/debugging.md).
   static constexpr bool kTracksMemory =
-      memory_tool::kEnabled && kMitigations == Mitigations::kNone;
+      memory_tool::kEnabled && (kMitigations == Mitigations::kNone ||
+                                kMitigations == Mitigations::kHeapSamples);
   void* TrackAllocated(ClassId cls, void* p) const;
   void TrackReleased(ClassId cls, void* p) const;
 
@@ -185,20 +194,37 @@ class SlabAllocator {
   // The allocator as a whole, and the process around it.
   GlobalStats GetGlobalStats() const;
 
-  // Writes a heap profile of the live sampled objects (hardened flavour;
-  // others have no samples) to `fd`, in the format google-pprof reads
-  // (stats/heap_profile.h). Never allocates.
-  void WriteHeapProfile(int fd) const {
-    slabkit::WriteHeapProfile(fd, guard::SampleInterval(), [this](auto&& f) {
-      for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
-        const Record* c = classes_[id].load(std::memory_order_acquire);
-        if (c == nullptr) continue;
-        if (const guard::GuardedPool* pool =
-                c->guarded.load(std::memory_order_acquire)) {
-          pool->ForEachLive(f);
-        }
-      }
-    });
+  // Writes a heap profile of the sampled objects (flavours that sample;
+  // others write an empty profile) to `fd`, in `format`
+  // (stats/heap_profile.h), labelled with their classes. kHeap: the live
+  // ones and each class's allocation sites since start; kPeak: those live
+  // when the estimated live heap was largest (allocator/peak_samples.h).
+  // Never allocates.
+  void WriteHeapProfile(int fd, ProfileFormat format = ProfileFormat::kText,
+                        ProfileKind kind = ProfileKind::kHeap) const {
+    slabkit::WriteHeapProfile(
+        fd, format, guard::SampleInterval(), [this, kind](auto&& f) {
+          if (kind == ProfileKind::kPeak) {
+            peak_.ForEach([&](const PeakSamples::Record& r) {
+              ProfileSample s{r.pool->class_name(),
+                              r.pool->object_size(),
+                              nullptr,
+                              0,
+                              1,
+                              0};
+              r.pool->SiteStack(r.site, &s.stack, &s.depth);
+              f(s);
+            });
+            return;
+          }
+          ForEachPool([&](const guard::GuardedPool& pool) {
+            pool.ForEachSample([&](void* const* stack, int depth, uint64_t live,
+                                   uint64_t allocations) {
+              f(ProfileSample{pool.class_name(), pool.object_size(), stack,
+                              depth, live, allocations});
+            });
+          });
+        });
   }
 
   // Fork safety. LockForFork takes every lock of the allocator (each
@@ -231,6 +257,19 @@ class SlabAllocator {
            classes_[cls.value].load(std::memory_order_relaxed) == nullptr;
   }
 
+  // Calls f(const guard::GuardedPool&) for each class's pool of samples.
+  template <typename F>
+  void ForEachPool(F&& f) const {
+    for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
+      const Record* c = classes_[id].load(std::memory_order_acquire);
+      if (c == nullptr) continue;
+      if (const guard::GuardedPool* pool =
+              c->guarded.load(std::memory_order_acquire)) {
+        f(*pool);
+      }
+    }
+  }
+
   Record* Find(ClassId cls) const {
     if (ABSL_PREDICT_FALSE(cls.value >= slab::kMaxClasses)) return nullptr;
     return classes_[cls.value].load(std::memory_order_acquire);
@@ -239,6 +278,7 @@ class SlabAllocator {
   Mapper* const mapper_;
   slab::MetadataArena arena_;
   std::atomic<Record*> classes_[slab::kMaxClasses] = {};
+  PeakSamples peak_;
 };
 
 template <typename Config>
@@ -319,13 +359,16 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
     p = c->AllocateChecked();  // uncached: checked and given its canary
   } else {
     if constexpr (kSamples) {
-      // An allocation the fast path did not see (its entry not set up yet)
-      // counts towards sampling here.
-      if (!Cache::FastPathRan(c->cache)) {
-        guard::SampleTick(static_cast<uint32_t>(c->geometry.object_size));
-      }
-      if (guard::ConsumeSample() && !c->caches_objects) {
-        if (void* guarded = c->AllocateGuarded(&arena_)) {
+      if (Cache::TakeSample(c->cache, c->geometry.object_size) &&
+          !c->caches_objects) {
+        // What the sample stands for: its size over its probability.
+        const uint64_t weighted_bytes = static_cast<uint64_t>(
+            SampleWeight(c->size, guard::SampleInterval()) *
+            static_cast<double>(c->size));
+        if (void* guarded =
+                c->AllocateGuarded(&arena_, kProtectSamples, weighted_bytes)) {
+          peak_.Allocated(weighted_bytes, &arena_,
+                          [this](auto&& f) { ForEachPool(f); });
           c->direct_allocations.fetch_add(1, std::memory_order_relaxed);
           return guarded;
         }
@@ -402,8 +445,10 @@ void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
   Record* c = Find(cls);
   const slab::Location loc = Validate(c, cls, ptr);
   if (loc.guarded) {
-    switch (guard::GuardedPool::Of(ptr)->Release(ptr)) {
+    uint64_t weighted_bytes = 0;
+    switch (guard::GuardedPool::Of(ptr)->Release(ptr, &weighted_bytes)) {
       case guard::GuardedPool::ReleaseResult::kOk:
+        peak_.Released(weighted_bytes);
         c->direct_releases.fetch_add(1, std::memory_order_relaxed);
         return;
       case guard::GuardedPool::ReleaseResult::kInterior:
@@ -440,6 +485,7 @@ void SlabAllocator<Config>::ReleaseSlow(ClassId cls, void* ptr) {
 
 template <typename Config>
 void SlabAllocator<Config>::LockForFork() {
+  peak_.LockForFork();  // before the arena's: it allocates from it
   for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
     if (Record* c = classes_[id].load(std::memory_order_acquire)) {
       c->LockForFork();
@@ -456,6 +502,7 @@ void SlabAllocator<Config>::UnlockAfterFork() {
       c->UnlockAfterFork();
     }
   }
+  peak_.UnlockAfterFork();
 }
 
 template <typename Config>

@@ -39,6 +39,7 @@ per_pair() {
 
 printf '%-24s %s\n' "allocator" "instructions per ${size}-byte pair"
 printf '%-24s %s\n' "slabkit class API" "$(per_pair pair_loop "" slabkit)"
+printf '%-24s %s\n' "  sampling off" "$(OPTIONS=sample_interval=0 per_pair pair_loop "" slabkit)"
 printf '%-24s %s\n' "slabkit hardened" "$(per_pair pair_loop_hardened "" slabkit)"
 printf '%-24s %s\n' "  sampling off" "$(OPTIONS=sample_interval=0 per_pair pair_loop_hardened "" slabkit)"
 # The malloc drop-in, preloaded like the peers.

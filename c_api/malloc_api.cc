@@ -288,6 +288,14 @@ SLABKIT_EXPORT void slabkit_malloc_heap_profile(int fd) {
   M::WriteHeapProfile(fd);
 }
 
+SLABKIT_EXPORT int slabkit_malloc_write_heap_profile(int fd, int format,
+                                                     int kind) {
+  if ((format != 0 && format != 1) || (kind != 0 && kind != 1)) return EINVAL;
+  M::WriteHeapProfile(fd, static_cast<slabkit::ProfileFormat>(format),
+                      static_cast<slabkit::ProfileKind>(kind));
+  return 0;
+}
+
 SLABKIT_EXPORT size_t slabkit_malloc_release_idle_memory(void) {
   return M::ReleaseIdleMemory();
 }

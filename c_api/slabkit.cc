@@ -178,6 +178,16 @@ __attribute__((used, retain)) int slabkit_stats_report(int fd, int format) {
 
 void slabkit_heap_profile(int fd) { CApi().WriteHeapProfile(fd); }
 
+int slabkit_write_heap_profile(int fd, int format, int kind) {
+  if ((format != SLABKIT_PROFILE_TEXT && format != SLABKIT_PROFILE_PROTO) ||
+      (kind != SLABKIT_PROFILE_HEAP && kind != SLABKIT_PROFILE_PEAK)) {
+    return EINVAL;
+  }
+  CApi().WriteHeapProfile(fd, static_cast<slabkit::ProfileFormat>(format),
+                          static_cast<slabkit::ProfileKind>(kind));
+  return 0;
+}
+
 const char* slabkit_class_name(slabkit_class cls) {
   absl::StatusOr<slabkit::ClassStats> stats =
       CApi().GetStats(slabkit::ClassId{cls.id});

@@ -86,12 +86,14 @@ size_t slabkit_release_idle_memory(void);
 /* Returns the calling thread's cached objects to their classes' depots. */
 void slabkit_flush_thread_cache(void);
 
-/* Hardened library: about one allocation per `bytes` allocated (per thread;
- * exponential gaps) is sampled: placed against a guard page and quarantined
- * on release, so overflows and uses after release of it fault with a report,
- * and recorded for the heap profile (slabkit_heap_profile). 0 turns sampling
- * off, 1 samples everything; the default is 262144 (256 KiB). The fast
- * library ignores it. */
+/* About one allocation per `bytes` allocated (per thread; exponential gaps)
+ * is sampled: placed against a guard page, so an overflow off its end faults
+ * with a report, and recorded for the heap profile (slabkit_heap_profile).
+ * The hardened library also quarantines released samples, so that a use
+ * after release faults. 0 turns sampling off, 1 samples everything; the
+ * default is 2097152 (2 MiB), in the hardened library 262144 (256 KiB).
+ * Takes effect at once on the calling thread, and on others by their next
+ * sample. */
 void slabkit_set_sample_interval(size_t bytes);
 
 /* A snapshot of a class (docs/stats.md): exact counts over all threads,
@@ -142,11 +144,24 @@ enum {
 };
 int slabkit_stats_report(int fd, int format);
 
-/* Writes a heap profile of the live sampled objects to `fd`, in the format
- * google-pprof reads (docs/stats.md): `google-pprof --text PROGRAM FILE`.
- * The fast library samples nothing and writes an empty profile. Never
- * allocates. */
+/* Writes a heap profile of the sampled objects, by class, to `fd`
+ * (docs/stats.md). slabkit_heap_profile: the live ones and the allocations
+ * since start, in the legacy text format (`google-pprof --text PROGRAM
+ * FILE`). slabkit_write_heap_profile: in `format`, SLABKIT_PROFILE_TEXT or
+ * SLABKIT_PROFILE_PROTO (pprof's profile.proto: `go tool pprof -top PROGRAM
+ * FILE`), of `kind` SLABKIT_PROFILE_HEAP (as above) or SLABKIT_PROFILE_PEAK
+ * (the samples live when the live heap was largest); it returns 0, or EINVAL
+ * for another format or kind. Never allocate; async-signal-safe. */
+enum slabkit_profile_format {
+  SLABKIT_PROFILE_TEXT = 0,
+  SLABKIT_PROFILE_PROTO = 1
+};
+enum slabkit_profile_kind {
+  SLABKIT_PROFILE_HEAP = 0,
+  SLABKIT_PROFILE_PEAK = 1
+};
 void slabkit_heap_profile(int fd);
+int slabkit_write_heap_profile(int fd, int format, int kind);
 
 /* The name `cls` was registered with, or NULL for an unknown class. */
 const char* slabkit_class_name(slabkit_class cls);

@@ -39,9 +39,13 @@ int slabkit_malloc_stats_report(int fd, int format);
  * a NULL `out`, EAGAIN to try again later. */
 int slabkit_malloc_counters(struct slabkit_counters* out);
 
-/* Writes a heap profile of malloc's sampled allocations (hardened flavour)
- * to `fd`, in the format google-pprof reads. */
+/* Writes a heap profile of malloc's sampled allocations (blocks up to
+ * 256 KiB; large blocks are not sampled) to `fd`: in the legacy text format
+ * google-pprof reads, or in `format` and of `kind` as
+ * slabkit_write_heap_profile (slabkit.h: format 0 text, 1 profile.proto;
+ * kind 0 heap, 1 peak), which returns 0 or EINVAL. */
 void slabkit_malloc_heap_profile(int fd);
+int slabkit_malloc_write_heap_profile(int fd, int format, int kind);
 
 /* Gives back idle memory, as malloc_trim(0) does; returns the bytes. */
 size_t slabkit_malloc_release_idle_memory(void);

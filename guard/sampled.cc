@@ -25,7 +25,9 @@ __thread int64_t tls_sample_countdown
 
 namespace {
 
-std::atomic<uint64_t> sample_interval{kDefaultSampleInterval};
+// kUnset until the program, an option or an allocator's flavour sets it.
+constexpr uint64_t kUnset = ~uint64_t{0};
+std::atomic<uint64_t> sample_interval{kUnset};
 __thread uint64_t tls_rng __attribute__((tls_model("initial-exec")));
 __thread bool tls_counting __attribute__((tls_model("initial-exec")));
 
@@ -33,10 +35,7 @@ __thread bool tls_counting __attribute__((tls_model("initial-exec")));
 // mean, so that every byte is equally likely to be sampled (what a heap
 // profile's unsampling assumes). With sampling off, the interval is looked
 // at again after a long while.
-int64_t NextGap() {
-  const uint64_t interval = sample_interval.load(std::memory_order_relaxed);
-  if (interval == 0) return int64_t{1} << 30;
-  if (interval == 1) return 1;
+double NextGapBytes(uint64_t interval) {
   if (tls_rng == 0) {
     tls_rng = reinterpret_cast<uintptr_t>(&tls_rng) * 0x9E3779B97F4A7C15u | 1;
   }
@@ -45,7 +44,14 @@ int64_t NextGap() {
   tls_rng ^= tls_rng << 17;
   // u in (0, 1]
   const double u = static_cast<double>((tls_rng >> 11) + 1) * 0x1.0p-53;
-  const double gap = -std::log(u) * static_cast<double>(interval);
+  return -std::log(u) * static_cast<double>(interval);
+}
+
+int64_t NextGap() {
+  const uint64_t interval = SampleInterval();
+  if (interval == 0) return int64_t{1} << 30;
+  if (interval == 1) return 1;
+  const double gap = NextGapBytes(interval);
   return gap >= 1 ? static_cast<int64_t>(std::min(gap, 0x1.0p62)) : 1;
 }
 
@@ -143,28 +149,81 @@ void EnsureFaultHandler() {
   pthread_once(&once, InstallFaultHandler);
 }
 
+namespace {
+
+constexpr int kMaxCountdownRestarts = 16;
+std::atomic<void (*)()> countdown_restarts[kMaxCountdownRestarts];
+
+}  // namespace
+
+void AddCountdownRestart(void (*restart)()) {
+  for (std::atomic<void (*)()>& slot : countdown_restarts) {
+    void (*expected)() = nullptr;
+    if (slot.compare_exchange_strong(expected, restart,
+                                     std::memory_order_acq_rel) ||
+        expected == restart) {
+      return;
+    }
+  }
+}
+
 void SetSampleInterval(uint64_t bytes) {
   sample_interval.store(bytes, std::memory_order_relaxed);
   // The calling thread's next allocation starts the new rate.
-  tls_counting = true;
+  tls_counting = false;
   tls_sample_countdown = 0;
+  for (const std::atomic<void (*)()>& slot : countdown_restarts) {
+    if (void (*restart)() = slot.load(std::memory_order_acquire)) restart();
+  }
+}
+
+void SetDefaultSampleInterval(uint64_t bytes) {
+  uint64_t unset = kUnset;
+  sample_interval.compare_exchange_strong(unset, bytes,
+                                          std::memory_order_relaxed);
 }
 
 uint64_t SampleInterval() {
-  return sample_interval.load(std::memory_order_relaxed);
+  const uint64_t interval = sample_interval.load(std::memory_order_relaxed);
+  return interval == kUnset ? kDefaultSampleInterval : interval;
+}
+
+int32_t NextSampleCountdown(size_t object_size) {
+  constexpr int32_t kOffRecheck = 1 << 16;
+  constexpr double kMaxCountdown = 1 << 30;
+  const uint64_t interval = SampleInterval();
+  if (interval == 0) return kOffRecheck;
+  if (interval == 1 || object_size == 0) return 0;
+  // The allocation that crosses the gap is the sample: the ceil(gap/size)-th
+  // from now, which the countdown reaches going below zero.
+  const double objects =
+      std::ceil(NextGapBytes(interval) / static_cast<double>(object_size));
+  return objects <= 1
+             ? 0
+             : static_cast<int32_t>(std::min(objects, kMaxCountdown)) - 1;
+}
+
+bool ConsumeEntrySample(int32_t* countdown, size_t object_size, bool counting) {
+  if (*countdown >= 0) return false;
+  const uint64_t interval = SampleInterval();
+  const bool due = interval == 1 || (interval != 0 && counting &&
+                                     *countdown > kRestartCountdown / 2);
+  *countdown = NextSampleCountdown(object_size);
+  return due;
 }
 
 bool ConsumeSample() {
   if (tls_sample_countdown > 0) return false;
   // A zero countdown on a thread's first allocation only starts counting.
-  const bool due = tls_counting && SampleInterval() != 0;
+  const uint64_t interval = SampleInterval();
+  const bool due = interval == 1 || (tls_counting && interval != 0);
   tls_counting = true;
   tls_sample_countdown = NextGap();
   return due;
 }
 
 GuardedPool::GuardedPool(const SampledClass& cls, char* chunk, Slot* slots,
-                         uint16_t* free_list, uint16_t* quarantine,
+                         uint16_t* free_list, uint16_t* quarantine, Site* sites,
                          size_t num_slots, size_t data_bytes)
     : cls_(cls),
       first_slot_(chunk + 2 * cls.mapper.page_size()),
@@ -173,6 +232,7 @@ GuardedPool::GuardedPool(const SampledClass& cls, char* chunk, Slot* slots,
       object_offset_(data_bytes - RoundUp(cls.size, cls.alignment)),
       num_slots_(num_slots),
       slots_(slots),
+      sites_(sites),
       free_(free_list),
       free_count_(num_slots),
       quarantine_(quarantine),
@@ -199,9 +259,11 @@ GuardedPool* GuardedPool::Create(const SampledClass& cls,
       arena->Allocate(num_slots * sizeof(uint16_t), alignof(uint16_t)));
   auto* quarantine = static_cast<uint16_t*>(
       arena->Allocate(num_slots * sizeof(uint16_t), alignof(uint16_t)));
+  auto* sites =
+      static_cast<Site*>(arena->Allocate(kSites * sizeof(Site), alignof(Site)));
   void* memory = arena->Allocate(sizeof(GuardedPool), alignof(GuardedPool));
   if (slots == nullptr || free_list == nullptr || quarantine == nullptr ||
-      memory == nullptr) {
+      sites == nullptr || memory == nullptr) {
     return nullptr;  // the arena's memory is not given back, like any record
   }
   absl::StatusOr<void*> chunk =
@@ -213,7 +275,7 @@ GuardedPool* GuardedPool::Create(const SampledClass& cls,
     return nullptr;
   }
   auto* pool = new (memory) GuardedPool(cls, base, slots, free_list, quarantine,
-                                        num_slots, data_bytes);
+                                        sites, num_slots, data_bytes);
   *reinterpret_cast<PoolChunkHeader*>(base) =
       PoolChunkHeader{PoolChunkHeader::kMagic, pool};
   EnsureFaultHandler();
@@ -236,7 +298,7 @@ size_t GuardedPool::SlotIndex(const void* addr) const {
   return static_cast<size_t>(a - first_slot_) / stride_;
 }
 
-void* GuardedPool::Allocate() {
+void* GuardedPool::Allocate(uint64_t weighted_bytes) {
   size_t index;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -249,18 +311,54 @@ void* GuardedPool::Allocate() {
     }
     index = free_[--free_count_];
   }
-  if (!cls_.mapper.Commit(SlotBase(index), data_bytes_).ok()) {
+  Slot& slot = slots_[index];
+  if (slot.committed) {
+    // Released unprotected: still readable, and holding its last bytes.
+    memset(ObjectOf(index), 0, cls_.size);
+  } else if (!cls_.mapper.Commit(SlotBase(index), data_bytes_).ok()) {
     std::lock_guard<std::mutex> lock(mu_);
     free_[free_count_++] = static_cast<uint16_t>(index);
     return nullptr;
+  } else {
+    slot.committed = !cls_.protect_released;
   }
-  Slot& slot = slots_[index];
   slot.alloc_depth = static_cast<uint8_t>(
       absl::GetStackTrace(slot.alloc_stack, kStackDepth, 1));
   slot.release_depth = 0;
   slot.note = {};
+  slot.weighted_bytes = weighted_bytes;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    slot.site = CountSite(slot);
+  }
   slot.state.store(kHeld, std::memory_order_release);
   return ObjectOf(index);
+}
+
+uint8_t GuardedPool::CountSite(const Slot& slot) {
+  uint64_t hash = 0xcbf29ce484222325u;  // FNV-1a over the frames
+  for (int i = 0; i < slot.alloc_depth; ++i) {
+    hash = (hash ^ reinterpret_cast<uintptr_t>(slot.alloc_stack[i])) *
+           0x100000001b3u;
+  }
+  hash |= 1;  // 0 marks a free site
+  for (size_t probe = 0; probe < kSites - 1; ++probe) {
+    const size_t index = (hash + probe) % (kSites - 1);
+    Site& site = sites_[index];
+    if (site.hash == hash) {
+      site.allocations.fetch_add(1, std::memory_order_relaxed);
+      return static_cast<uint8_t>(index);
+    }
+    if (site.hash == 0) {
+      site.hash = hash;
+      site.depth = slot.alloc_depth;
+      memcpy(site.stack, slot.alloc_stack, sizeof(site.stack));
+      site.allocations.store(1, std::memory_order_release);
+      return static_cast<uint8_t>(index);
+    }
+  }
+  sites_[kSites - 1].allocations.fetch_add(1, std::memory_order_relaxed);
+  return kSites - 1;
 }
 
 void GuardedPool::SetNote(const void* p, Note note) {
@@ -277,7 +375,8 @@ bool GuardedPool::Holds(const void* p) const {
          slots_[index].state.load(std::memory_order_acquire) == kHeld;
 }
 
-GuardedPool::ReleaseResult GuardedPool::Release(void* p) {
+GuardedPool::ReleaseResult GuardedPool::Release(void* p,
+                                                uint64_t* weighted_bytes) {
   const size_t index = SlotIndex(p);
   if (index >= num_slots_ || p != ObjectOf(index)) {
     return ReleaseResult::kInterior;
@@ -288,13 +387,22 @@ GuardedPool::ReleaseResult GuardedPool::Release(void* p) {
                                           std::memory_order_acq_rel)) {
     return ReleaseResult::kDoubleFree;
   }
+  if (weighted_bytes != nullptr) *weighted_bytes = slot.weighted_bytes;
   slot.release_depth = static_cast<uint8_t>(
       absl::GetStackTrace(slot.release_stack, kStackDepth, 1));
-  // Give the pages back and make them inaccessible: a use after release
-  // faults. (Failures leave the slot readable; it is still quarantined.)
-  (void)cls_.mapper.Decommit(SlotBase(index), data_bytes_);
-  (void)cls_.mapper.Protect(SlotBase(index), data_bytes_);
+  if (cls_.protect_released) {
+    // Give the pages back and make them inaccessible: a use after release
+    // faults. (Failures leave the slot readable; it is still quarantined.)
+    (void)cls_.mapper.Decommit(SlotBase(index), data_bytes_);
+    (void)cls_.mapper.Protect(SlotBase(index), data_bytes_);
+  }
   std::lock_guard<std::mutex> lock(mu_);
+  if (!cls_.protect_released) {
+    // Readable and committed: reused first, so that a class whose samples
+    // come and go keeps one slot's pages, not a quarantine's.
+    free_[free_count_++] = static_cast<uint16_t>(index);
+    return ReleaseResult::kOk;
+  }
   if (quarantine_count_ == quarantine_capacity_) {
     // The oldest leaves quarantine; its pages stay inaccessible until reuse.
     free_[free_count_++] = quarantine_[quarantine_head_];

@@ -31,22 +31,55 @@ namespace guard {
 // sample for heap profiles): the sample is placed in a guarded slot and
 // recorded for the heap profile. 0 turns sampling off; 1 samples every
 // allocation while its class's pool has a free slot (GuardedPool::Allocate).
-inline constexpr uint64_t kDefaultSampleInterval = uint64_t{256} << 10;
+// The flavours' defaults: the fast flavour samples for heap profiles only
+// (tcmalloc's interval), the hardened one four times more often.
+inline constexpr uint64_t kDefaultSampleInterval = uint64_t{2} << 20;
+inline constexpr uint64_t kHardenedSampleInterval = uint64_t{256} << 10;
+// Takes effect at once on the calling thread (its countdowns restart), and
+// on other threads at their next sample.
 void SetSampleInterval(uint64_t bytes);
+// Sets the interval unless the program (or an option) has set one.
+void SetDefaultSampleInterval(uint64_t bytes);
 uint64_t SampleInterval();
 
-// Per-thread countdown, in bytes, to the next sample, decremented on the
-// hardened allocation fast path, which takes its slow path when it reaches
-// zero (a zero-initialized countdown sends the first allocation there too).
+// Two ways of counting down to the next sample:
+//
+// A per-thread countdown in bytes, for allocations no cache entry serves:
+// SampleTick subtracts each allocation's bytes; when it returns true,
+// ConsumeSample says whether this allocation is sampled and restarts the
+// countdown (a zero-initialized countdown sends the first allocation there
+// too, and only starts counting).
 extern __thread int64_t tls_sample_countdown
     __attribute__((tls_model("initial-exec")));
 inline bool SampleTick(uint32_t bytes) {
   return (tls_sample_countdown -= bytes) <= 0;
 }
-
-// On the slow path: true when this allocation is to be sampled. Restarts the
-// countdown either way.
 bool ConsumeSample();
+
+// A countdown in objects, kept in a thread's cache entry for one class
+// (magazine/class_cache.h): the fast path subtracts one per allocation, an
+// immediate, and takes its slow path when the count goes below zero. Since
+// every object of the class has the same size, counting the class's
+// allocations to ceil(gap / size) is counting its bytes to the gap: each
+// byte is as likely to be sampled as with the byte countdown.
+//
+// What a countdown is set to after a sample: objects of `object_size` to let
+// pass before the next (exponential gap; about 2^16 with sampling off, so
+// that a thread sees the interval turned on again).
+int32_t NextSampleCountdown(size_t object_size);
+// Set in a thread's entries by a change of interval: the next allocation
+// goes to the slow path, which restarts the countdown without sampling.
+inline constexpr int32_t kRestartCountdown = -(1 << 30);
+// On the slow path, for an entry whose countdown went below zero: whether
+// this allocation is sampled (not for a restart, nor for an entry that was
+// not counting yet, `counting` false, unless every allocation is sampled);
+// restarts *countdown either way.
+bool ConsumeEntrySample(int32_t* countdown, size_t object_size, bool counting);
+
+// Who keeps countdowns of their own (a cache's thread-local table) registers
+// a function that restarts the calling thread's, which SetSampleInterval
+// calls. Up to 16; registering the same function again does nothing.
+void AddCountdownRestart(void (*restart)());
 
 // What a pool needs to know of its class.
 struct SampledClass {
@@ -55,6 +88,10 @@ struct SampledClass {
   size_t size;       // bytes the program asked for
   size_t alignment;
   MapperRef mapper;  // the class's
+  // Released objects' pages are decommitted and made inaccessible, so that a
+  // use after release faults (the hardened flavour); otherwise they keep
+  // their bytes and stay readable (type stability: the fast flavour).
+  bool protect_released;
 };
 
 // One class's guarded slots: a 4 MiB chunk of the class's mapper, holding
@@ -67,12 +104,14 @@ class GuardedPool {
                              slab::MetadataArena* arena);
 
   // A guarded object (zero-filled), or nullptr when no slot is free: the
-  // caller allocates normally then.
-  void* Allocate();
+  // caller allocates normally then. `weighted_bytes`: the bytes the sample
+  // stands for (kept with it for Release).
+  void* Allocate(uint64_t weighted_bytes = 0);
 
   enum class ReleaseResult { kOk, kInterior, kDoubleFree };
-  // Puts p's slot in quarantine. On an error result nothing changes.
-  ReleaseResult Release(void* p);
+  // Puts p's slot in quarantine; on kOk, *weighted_bytes (when not null)
+  // is what Allocate was given. On an error result nothing changes.
+  ReleaseResult Release(void* p, uint64_t* weighted_bytes = nullptr);
 
   const char* class_name() const { return cls_.name; }
   // Bytes of each object (the class's size): it ends where a guard begins.
@@ -93,16 +132,40 @@ class GuardedPool {
   // released object's pages fault.
   bool Holds(const void* p) const;
 
-  // Calls f(object, size, stack, depth) for every sampled object the program
-  // holds (racy against concurrent allocation: a snapshot, for profiles).
+  // Calls f(stack, depth, live, allocations) for every sampled object the
+  // program holds (live 1, allocations 0) and every allocation site of the
+  // pool's samples since it was made (live 0, allocations n): racy against
+  // concurrent allocation, a snapshot for profiles. Takes no lock.
   template <typename F>
-  void ForEachLive(F&& f) const {
+  void ForEachSample(F&& f) const {
     for (size_t i = 0; i < num_slots_; ++i) {
       const Slot& slot = slots_[i];
       if (slot.state.load(std::memory_order_acquire) != kHeld) continue;
-      f(static_cast<const void*>(ObjectOf(i)), cls_.size, slot.alloc_stack,
-        static_cast<int>(slot.alloc_depth));
+      f(slot.alloc_stack, static_cast<int>(slot.alloc_depth), uint64_t{1},
+        uint64_t{0});
     }
+    for (size_t i = 0; i < kSites; ++i) {
+      const Site& site = sites_[i];
+      const uint64_t n = site.allocations.load(std::memory_order_acquire);
+      if (n != 0) {
+        f(site.stack, static_cast<int>(site.depth), uint64_t{0}, n);
+      }
+    }
+  }
+
+  // Calls f(site) for every sampled object the program holds: the index of
+  // its allocation site, for SiteStack (a snapshot, as ForEachSample).
+  template <typename F>
+  void ForEachHeld(F&& f) const {
+    for (size_t i = 0; i < num_slots_; ++i) {
+      const Slot& slot = slots_[i];
+      if (slot.state.load(std::memory_order_acquire) == kHeld) f(slot.site);
+    }
+  }
+  // The stack of allocation site `site`.
+  void SiteStack(uint8_t site, void* const** stack, int* depth) const {
+    *stack = sites_[site].stack;
+    *depth = sites_[site].depth;
   }
 
   // For tests: slots, and slots holding a live object.
@@ -127,14 +190,30 @@ class GuardedPool {
     std::atomic<uint8_t> state;
     uint8_t alloc_depth;
     uint8_t release_depth;
+    bool committed;  // kept committed and readable while released
+    uint8_t site;    // its allocation site's index
     Note note;
+    uint64_t weighted_bytes;
     void* alloc_stack[kStackDepth];
     void* release_stack[kStackDepth];
   };
 
+  // Allocation sites: sampled allocations since the pool was made, by
+  // stack (open addressing on the stack's hash; when every site is taken,
+  // the last counts the rest, with no stack).
+  static constexpr size_t kSites = 64;
+  struct Site {
+    uint64_t hash;
+    uint8_t depth;
+    void* stack[kStackDepth];
+    std::atomic<uint64_t> allocations;  // published after the stack
+  };
+  // Counts the slot's allocation at its site; returns the site's index.
+  uint8_t CountSite(const Slot& slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   GuardedPool(const SampledClass& cls, char* chunk, Slot* slots,
-              uint16_t* free_list, uint16_t* quarantine, size_t num_slots,
-              size_t data_bytes);
+              uint16_t* free_list, uint16_t* quarantine, Site* sites,
+              size_t num_slots, size_t data_bytes);
   char* SlotBase(size_t i) const { return first_slot_ + i * stride_; }
   char* ObjectOf(size_t i) const { return SlotBase(i) + object_offset_; }
   // The slot whose pages (or guard) hold `addr`.
@@ -147,6 +226,7 @@ class GuardedPool {
   const size_t object_offset_;  // the object ends where the guard begins
   const size_t num_slots_;
   Slot* const slots_;
+  Site* const sites_;  // kSites
   mutable std::mutex mu_;
   uint16_t* const free_ ABSL_GUARDED_BY(mu_);
   size_t free_count_ ABSL_GUARDED_BY(mu_);

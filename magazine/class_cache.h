@@ -19,11 +19,11 @@ class Depot;
 inline constexpr uint32_t kCachedClasses = 256;
 
 // One class on one thread, as the fast paths see it: two cache lines.
-// Allocation touches only the first: the loaded magazine and this thread's
-// counts. Release also reads the second: a copy of what its fast path checks
-// an address against, so that it reads nothing but this entry and the page
-// map. Offsets are 32-bit: they lie within a 4 MiB chunk, and 32-bit fields
-// fold into the compares that use them.
+// Allocation touches only the first: the loaded magazine, this thread's
+// counts and its countdown to the next sample. Release also reads the second: a
+// copy of what its fast path checks an address against, so that it reads
+// nothing but this entry and the page map. Offsets are 32-bit: they lie within
+// a 4 MiB chunk, and 32-bit fields fold into the compares that use them.
 struct alignas(64) ClassCache {
   void** top;    // next free slot of the loaded magazine
   void** base;   // its first slot: empty when top == base
@@ -38,9 +38,12 @@ struct alignas(64) ClassCache {
   uint32_t zero_init;
   uint64_t divisor_magic;
   uint32_t data_offset;  // first span's offset in a chunk
-  uint32_t data_bytes;   // bytes of spans in a chunk
-  uint32_t span_mask;    // span size - 1
-  uint32_t span_limit;   // bytes of objects in a span
+  // Allocations to let pass before the next sample (guard/sampled.h's
+  // countdown in objects): zero until the slow path starts it.
+  int32_t sample_countdown;
+  uint32_t data_bytes;  // bytes of spans in a chunk
+  uint32_t span_mask;   // span size - 1
+  uint32_t span_limit;  // bytes of objects in a span
   // Object-state flavours: where the object state bytes are (slab/chunk.h).
   uint32_t state_offset;
   uint16_t objects_per_span;

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "absl/base/attributes.h"
+#include "guard/sampled.h"
 #include "magazine/depot.h"
 #include "magazine/thread_cache.h"
 #include "magazine/thread_registry.h"
@@ -30,9 +31,7 @@ struct MagazineCacheT {
   static constexpr uint32_t kFastPath =
       (kCountFastPath ? uint32_t{magazine::kCountCalls} : 0u) |
       (kStates ? uint32_t{magazine::kKeepStates} : 0u) |
-      (Has(Config::kMitigations, Mitigations::kGuardedSamples)
-           ? uint32_t{magazine::kSampleGuarded}
-           : 0u) |
+      (Samples(Config::kMitigations) ? uint32_t{magazine::kSample} : 0u) |
       (Has(Config::kMitigations, Mitigations::kRandomReuse)
            ? uint32_t{magazine::kRandomReuse}
            : 0u);
@@ -47,6 +46,10 @@ struct MagazineCacheT {
                      setup.geometry->object_size),
                  setup.arena, setup.slab),
           cached_{setup.id, setup.geometry, setup.zero_init, kStates, &depot_} {
+      if constexpr ((kFastPath & magazine::kSample) != 0) {
+        guard::AddCountdownRestart(
+            [] { magazine::RestartSampling(Table::Ref()); });
+      }
     }
 
    private:
@@ -105,9 +108,10 @@ struct MagazineCacheT {
   }
   static void LockForFork(PerClass& c) { c.depot_.LockForFork(); }
   static void UnlockAfterFork(PerClass& c) { c.depot_.UnlockAfterFork(); }
-  static bool FastPathRan(const PerClass& c) {
-    return magazine::EntryReady(Table::Ref(), c.cached_.id);
+  static bool TakeSample(PerClass& c, size_t object_size) {
+    return magazine::TakeSample(Table::Ref(), c.cached_.id, object_size);
   }
+
   static CacheStats Stats(const PerClass& c) {
     const magazine::Depot::Stats d = c.depot_.stats();
     CacheStats s;
@@ -164,7 +168,12 @@ struct DirectCache {
   }
   static void LockForFork(PerClass&) {}
   static void UnlockAfterFork(PerClass&) {}
-  static bool FastPathRan(const PerClass&) { return false; }
+  // No fast path counts: every allocation counts its bytes here.
+  static bool TakeSample(PerClass&, size_t object_size) {
+    return guard::SampleTick(static_cast<uint32_t>(object_size)) &&
+           guard::ConsumeSample();
+  }
+
   static CacheStats Stats(const PerClass&) { return {}; }
   static uint32_t MagazineCapacity(size_t) { return 0; }
 };

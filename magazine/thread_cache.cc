@@ -146,6 +146,24 @@ void ReturnMagazines(const ThreadRecord& record) {
   }
 }
 
+bool TakeSample(const ThreadTableRef& table, uint32_t id, size_t object_size) {
+  if (id >= kCachedClasses) {
+    return guard::SampleTick(static_cast<uint32_t>(object_size)) &&
+           guard::ConsumeSample();
+  }
+  ClassCache& c = table.classes[id];
+  // An entry not set up yet was not counting: its fast path ran on zeros.
+  return guard::ConsumeEntrySample(&c.sample_countdown, object_size,
+                                   c.limit != nullptr);
+}
+
+void RestartSampling(const ThreadTableRef& table) {
+  for (uint32_t id = 0; id < kCachedClasses; ++id) {
+    ClassCache& c = table.classes[id];
+    if (c.limit != nullptr) c.sample_countdown = guard::kRestartCountdown;
+  }
+}
+
 uint32_t ThreadCachedObjects(const ThreadTableRef& table, uint32_t id) {
   if (id >= kCachedClasses) return 0;
   const ClassCache& c = table.classes[id];

@@ -22,8 +22,11 @@ void ClassName(int index, char* out);
 // All zero until malloc's classes are registered, so that a fast path that
 // runs first finds class id 0, which no cache entry serves.
 struct SizeClassTable {
-  uint16_t class_id[kLookupEntries];  // lookup index -> class id
-  uint32_t ids[kNumClasses];          // class index -> class id
+  // Lookup index -> class id, or 0 for a class no thread-cache entry serves
+  // (its id at or above the cache's kCachedIds, at most 256): a byte, so that
+  // the fast path needs no bound check before indexing the thread's table.
+  uint8_t class_id[kLookupEntries];
+  uint32_t ids[kNumClasses];  // class index -> class id
   // Page-map entry -> 1 when it is one of malloc's classes and cached per
   // thread (so free's fast path may take it).
   uint8_t fast_free[1 << 16];
@@ -61,8 +64,10 @@ bool SizeClassTable::RegisterClasses(Allocator& allocator) {
     index_of[id->value] = static_cast<uint8_t>(c + 1);
     if (id->value < Cache::kCachedIds) fast_free[id->value] = 1;
   }
+  static_assert(Cache::kCachedIds <= 256, "class_id holds cached ids");
   for (size_t i = 0; i < kLookupEntries; ++i) {
-    class_id[i] = static_cast<uint16_t>(ids[kLookup[i]]);
+    const uint32_t id = ids[kLookup[i]];
+    class_id[i] = static_cast<uint8_t>(id < Cache::kCachedIds ? id : 0);
   }
   // malloc(0) (lookup index 0 alone) names no class: the fast path, finding
   // no cache entry, sends it to the slow path, for a zero-size block.

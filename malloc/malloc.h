@@ -72,7 +72,7 @@ class Malloc {
   // The report's name for this allocator, and the class name of its large
   // blocks in diagnostics.
   static constexpr const char* kName =
-      kMitigations == Mitigations::kNone ? "malloc" : "malloc_hardened";
+      kMitigations == kHardenedMitigations ? "malloc_hardened" : "malloc";
 
   // The block checks (block_checks.h): canaries, zero-filled releases and
   // release-family checks, which malloc applies together.
@@ -266,10 +266,13 @@ class Malloc {
                 kName, fd, format, family);
   }
 
-  // The heap profile of sampled allocations (hardened flavour).
-  static void WriteHeapProfile(int fd) {
+  // The heap profile of sampled allocations (SlabAllocator::
+  // WriteHeapProfile; large blocks are not sampled).
+  static void WriteHeapProfile(int fd,
+                               ProfileFormat format = ProfileFormat::kText,
+                               ProfileKind kind = ProfileKind::kHeap) {
     if (!Ready()) return;
-    state().allocator.WriteHeapProfile(fd);
+    state().allocator.WriteHeapProfile(fd, format, kind);
   }
 
   // malloc's counters summed over its size classes and large blocks, for a
@@ -371,8 +374,10 @@ class Malloc {
     return FreeSlowChecked(p, F, sized);
   }
 
-  ABSL_ATTRIBUTE_NOINLINE static void* AllocateSlowChecked(size_t n,
-                                                           Family family) {
+  // The slow paths the fast ones tail-call are noexcept: malloc is, and a
+  // call from it to a function that may throw needs a frame to catch it.
+  ABSL_ATTRIBUTE_NOINLINE static void* AllocateSlowChecked(
+      size_t n, Family family) noexcept {
     void* p = AllocateSlow(WithCanary(n));
     if (p != nullptr) NoteAllocation(p, n, family);
     return p;
@@ -419,7 +424,7 @@ class Malloc {
   static bool Build();
   static void AddProcessHooks();
 
-  ABSL_ATTRIBUTE_NOINLINE static void* AllocateSlow(size_t n) {
+  ABSL_ATTRIBUTE_NOINLINE static void* AllocateSlow(size_t n) noexcept {
     if (ABSL_PREDICT_FALSE(!Ready())) {
       errno = ENOMEM;
       return nullptr;
@@ -433,7 +438,7 @@ class Malloc {
     return AllocateLarge(n, 0, /*zero=*/false);
   }
 
-  ABSL_ATTRIBUTE_NOINLINE static void* AllocateClassSlow(uint32_t id) {
+  ABSL_ATTRIBUTE_NOINLINE static void* AllocateClassSlow(uint32_t id) noexcept {
     return state().allocator.AllocateSlow(ClassId{id});
   }
 

@@ -32,9 +32,11 @@
 //       the allocations and releases its fast paths served, all threads
 //   static bool TryCounts(const PerClass&, CachedCounts*);
 //       the same, async-signal-safe; false when it could not read them
-//   static bool FastPathRan(const PerClass&);
-//       the calling thread's fast paths serve the class (so counted this
-//       allocation towards guarded sampling)
+//   static bool TakeSample(PerClass&, size_t object_size);
+//       on the allocation slow path: whether this allocation of the class
+//       is to be sampled (guard/sampled.h), counting it where its fast path
+//       did not (a cache that keeps countdowns of its own registers their
+//       restart with guard::AddCountdownRestart)
 //   static void LockForFork(PerClass&);
 //   static void UnlockAfterFork(PerClass&);
 //       take and release the class's cache locks around fork()
@@ -140,9 +142,9 @@ SLABKIT_POLICY_MEMBER(HasCounts, CachedCounts,
 SLABKIT_POLICY_MEMBER(HasTryCounts, bool,
                       T::TryCounts(std::declval<const typename T::PerClass&>(),
                                    std::declval<CachedCounts*>()));
-SLABKIT_POLICY_MEMBER(
-    HasFastPathRan, bool,
-    T::FastPathRan(std::declval<const typename T::PerClass&>()));
+SLABKIT_POLICY_MEMBER(HasTakeSample, bool,
+                      T::TakeSample(std::declval<typename T::PerClass&>(),
+                                    size_t{}));
 SLABKIT_POLICY_MEMBER(HasLockForFork, void,
                       T::LockForFork(std::declval<typename T::PerClass&>()));
 SLABKIT_POLICY_MEMBER(
@@ -189,9 +191,9 @@ constexpr bool CheckCache() {
   static_assert(HasTryCounts<C>::value,
                 "Cache policy: needs static bool TryCounts(const PerClass&, "
                 "CachedCounts*)");
-  static_assert(HasFastPathRan<C>::value,
-                "Cache policy: needs static bool FastPathRan(const "
-                "PerClass&)");
+  static_assert(HasTakeSample<C>::value,
+                "Cache policy: needs static bool TakeSample(PerClass&, "
+                "size_t object_size)");
   static_assert(HasLockForFork<C>::value && HasUnlockAfterFork<C>::value,
                 "Cache policy: needs static void LockForFork(PerClass&) and "
                 "UnlockAfterFork(PerClass&)");

@@ -20,9 +20,10 @@ enum class Mitigations : uint32_t {
   kObjectStates = 1u << 0,
   // A guard page after every span, so an overflow off a span's end faults.
   kSpanGuards = 1u << 1,
-  // A sample of allocations (one per guard::SampleInterval() bytes, on
-  // average) is served from slots between guard pages: an overflow or a use
-  // after release faults and is reported with both stacks.
+  // Released samples (kHeapSamples) are decommitted, made inaccessible and
+  // quarantined, so that a use after release faults and is reported with
+  // both stacks; and sampling is more frequent by default
+  // (guard::kHardenedSampleInterval). Implies kHeapSamples.
   kGuardedSamples = 1u << 2,
   // malloc's freed large blocks are decommitted, made inaccessible and kept
   // from reuse for a while (quarantine) instead of kept for reuse.
@@ -45,6 +46,11 @@ enum class Mitigations : uint32_t {
   // and at what size: free of new memory, delete of new[], a sized delete
   // with another size are reported.
   kReleaseChecks = 1u << 8,
+  // A sample of allocations (one per guard::SampleInterval() bytes, on
+  // average) is served from slots that end at a guard page, with its
+  // allocation stack recorded for heap profiles: an overflow off a sampled
+  // object's end faults. The fast flavour's one mitigation.
+  kHeapSamples = 1u << 9,
 };
 
 constexpr Mitigations operator|(Mitigations a, Mitigations b) {
@@ -58,18 +64,27 @@ constexpr bool Has(Mitigations set, Mitigations m) {
          static_cast<uint32_t>(m);
 }
 
+// The fast (default) flavour: sampling for heap profiles only.
+inline constexpr Mitigations kDefaultMitigations = Mitigations::kHeapSamples;
+
 // The hardened flavour (docs/safety.md): every mitigation.
 inline constexpr Mitigations kHardenedMitigations =
-    Mitigations::kObjectStates | Mitigations::kSpanGuards |
-    Mitigations::kGuardedSamples | Mitigations::kLargeQuarantine |
-    Mitigations::kPageGuards | Mitigations::kCanaries |
-    Mitigations::kFillReleased | Mitigations::kRandomReuse |
-    Mitigations::kReleaseChecks;
+    Mitigations::kHeapSamples | Mitigations::kObjectStates |
+    Mitigations::kSpanGuards | Mitigations::kGuardedSamples |
+    Mitigations::kLargeQuarantine | Mitigations::kPageGuards |
+    Mitigations::kCanaries | Mitigations::kFillReleased |
+    Mitigations::kRandomReuse | Mitigations::kReleaseChecks;
 
-// The flavour's name in reports: "default" (none), "hardened" (all), or
-// "custom".
+// Whether allocations are sampled (kHeapSamples, or kGuardedSamples which
+// implies it).
+constexpr bool Samples(Mitigations set) {
+  return Has(set, Mitigations::kHeapSamples) ||
+         Has(set, Mitigations::kGuardedSamples);
+}
+
+// The flavour's name in reports: "default", "hardened", or "custom".
 constexpr const char* FlavourName(Mitigations set) {
-  return set == Mitigations::kNone     ? "default"
+  return set == kDefaultMitigations    ? "default"
          : set == kHardenedMitigations ? "hardened"
                                        : "custom";
 }

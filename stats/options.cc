@@ -41,6 +41,20 @@ bool ParseNumber(const char* s, size_t n, int64_t* out) {
   return true;
 }
 
+// One of `names`, as the enum value of its index (the enums' values are
+// their names' positions), or false.
+template <typename Enum, size_t N>
+bool ParseChoice(const char* s, size_t n, const char* const (&names)[N],
+                 Enum* out) {
+  for (size_t i = 0; i < N; ++i) {
+    if (Is(s, n, names[i])) {
+      *out = static_cast<Enum>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
 // Copies a non-empty path that fits, or returns false.
 template <size_t N>
 bool CopyPath(const char* value, size_t n, char (&out)[N]) {
@@ -73,20 +87,19 @@ int ParseOptions(const char* text, Options* options, int warn_fd) {
     } else if (Is(key, key_len, "stats_file")) {
       ok = CopyPath(value, value_len, options->stats_file);
     } else if (Is(key, key_len, "stats_format")) {
-      if (Is(value, value_len, "text")) {
-        options->stats_format = ReportFormat::kText;
-      } else if (Is(value, value_len, "json")) {
-        options->stats_format = ReportFormat::kJson;
-      } else if (Is(value, value_len, "prometheus")) {
-        options->stats_format = ReportFormat::kPrometheus;
-      } else {
-        ok = false;
-      }
+      static constexpr const char* kFormats[] = {"text", "json", "prometheus"};
+      ok = ParseChoice(value, value_len, kFormats, &options->stats_format);
     } else if (Is(key, key_len, "profile")) {
       ok = ParseNumber(value, value_len, &number) && number <= 1;
       if (ok) options->profile_at_exit = number == 1;
     } else if (Is(key, key_len, "profile_file")) {
       ok = CopyPath(value, value_len, options->profile_file);
+    } else if (Is(key, key_len, "profile_format")) {
+      static constexpr const char* kFormats[] = {"text", "proto"};
+      ok = ParseChoice(value, value_len, kFormats, &options->profile_format);
+    } else if (Is(key, key_len, "profile_kind")) {
+      static constexpr const char* kKinds[] = {"heap", "peak"};
+      ok = ParseChoice(value, value_len, kKinds, &options->profile_kind);
     } else if (Is(key, key_len, "profile_signal")) {
       ok =
           ParseNumber(value, value_len, &number) && number >= 1 && number <= 64;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "stats/heap_profile.h"
 #include "stats/report.h"
 
 namespace slabkit {
@@ -19,7 +20,10 @@ struct Options {
   int64_t sample_interval = -1;  // sample_interval=N (-1: unset)
   bool profile_at_exit = false;  // profile=1
   char profile_file[256] = {};   // profile_file=PATH
-  int profile_signal = 0;        // profile_signal=N (0: none)
+  ProfileFormat profile_format =
+      ProfileFormat::kText;                       // profile_format=text|proto
+  ProfileKind profile_kind = ProfileKind::kHeap;  // profile_kind=heap|peak
+  int profile_signal = 0;                         // profile_signal=N (0: none)
   // decay_ms=N: idle memory goes back to the OS after about N ms (0: at
   // once, -1: never); background_thread=0|1: who gives it back
   // (allocator/decay.h).

@@ -41,6 +41,17 @@ TEST(OptionsTest, EveryKey) {
   EXPECT_EQ(warnings, 0);
   EXPECT_EQ(o.decay_ms, -1);
   EXPECT_TRUE(o.background_thread);
+  EXPECT_EQ(o.profile_format, ProfileFormat::kText);
+  EXPECT_EQ(o.profile_kind, ProfileKind::kHeap);
+  Warnings("profile_format=proto,profile_kind=peak", &o, &warnings);
+  EXPECT_EQ(warnings, 0);
+  EXPECT_EQ(o.profile_format, ProfileFormat::kProto);
+  EXPECT_EQ(o.profile_kind, ProfileKind::kPeak);
+  EXPECT_NE(Warnings("profile_format=pb,profile_kind=max", &o, &warnings), "");
+  EXPECT_EQ(warnings, 2);
+  EXPECT_EQ(o.profile_format, ProfileFormat::kProto)
+      << "a bad value changes nothing";
+  EXPECT_EQ(o.profile_kind, ProfileKind::kPeak);
 }
 
 TEST(OptionsTest, NothingSetKeepsDefaults) {
