@@ -206,14 +206,11 @@ class SlabAllocator {
         fd, format, guard::SampleInterval(), [this, kind](auto&& f) {
           if (kind == ProfileKind::kPeak) {
             peak_.ForEach([&](const PeakSamples::Record& r) {
-              ProfileSample s{r.pool->class_name(),
-                              r.pool->object_size(),
-                              nullptr,
-                              0,
-                              1,
-                              0};
-              r.pool->SiteStack(r.site, &s.stack, &s.depth);
-              f(s);
+              void* const* stack;
+              int depth;
+              r.pool->SiteStack(r.site, &stack, &depth);
+              f(ProfileSample{r.pool->class_name(), r.pool->object_size(),
+                              stack, depth, /*live=*/1, /*allocations=*/0});
             });
             return;
           }

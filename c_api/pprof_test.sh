@@ -41,16 +41,21 @@ flat_bytes() {
 within_25_percent() {  # estimate truth
   awk -v e="$1" -v t="$2" 'BEGIN { exit !(e > 0.75 * t && e < 1.25 * t) }'
 }
+# Fails unless function $2 is on top of `top` output $1 with an estimate
+# within 25% of $3 bytes ($4 says which profile).
+expect_estimate_on_top() {
+  local estimate
+  expect_on_top "$1" "$2" "$4"
+  estimate=$(flat_bytes "$1" "$2")
+  within_25_percent "$estimate" "$3" || fail "$4: $2 $estimate bytes estimated, $3 true"
+}
 
 out=$(SLABKIT_OPTIONS=sample_interval=$interval "$prog" classes "$TEST_TMPDIR/classes.pb" 1) \
   || fail "program exited $?"
 true_sessions=$(awk '$1 == "session" { print $2 }' <<<"$out")
 top=$(pprof_top "$TEST_TMPDIR/classes.pb")
 echo "$top"
-expect_on_top "$top" allocate_sessions "in use"
-estimate=$(flat_bytes "$top" allocate_sessions)
-within_25_percent "$estimate" "$true_sessions" \
-  || fail "allocate_sessions: $estimate bytes estimated, $true_sessions live"
+expect_estimate_on_top "$top" allocate_sessions "$true_sessions" "in use"
 grep -q 'allocate_packets' <<<"$top" || fail "allocate_packets is not in the profile"
 grep -q 'churn' <<<"$top" && fail "short-lived allocations counted as live"
 
@@ -68,11 +73,8 @@ out=$(SLABKIT_OPTIONS=sample_interval=$interval "$prog" peak "$TEST_TMPDIR/peak.
 true_peak=$(awk '$1 == "peak" { print $2 }' <<<"$out")
 top=$(pprof_top "$TEST_TMPDIR/peak.pb")
 echo "$top"
-expect_on_top "$top" grow_to_peak "peak"
+expect_estimate_on_top "$top" grow_to_peak "$true_peak" "peak"
 grep -q 'after_peak' <<<"$top" && fail "peak: after_peak, allocated after the peak, is in it"
-estimate=$(flat_bytes "$top" grow_to_peak)
-within_25_percent "$estimate" "$true_peak" \
-  || fail "peak: grow_to_peak $estimate bytes estimated, $true_peak live at the peak"
 expect_on_top "$(pprof_top "$TEST_TMPDIR/now.pb")" after_peak "in use after the peak"
 
 # The same program's legacy text profile, read by google-pprof.
@@ -92,10 +94,7 @@ out=$(LD_PRELOAD=$malloc_so \
 true_buffers=$(awk '$1 == "buffers" { print $2 / 100 * 112 }' <<<"$out")
 top=$(pprof_top "$profile")
 echo "$top"
-expect_on_top "$top" allocate_buffers "malloc"
-estimate=$(flat_bytes "$top" allocate_buffers)
-within_25_percent "$estimate" "$true_buffers" \
-  || fail "allocate_buffers: $estimate bytes estimated, $true_buffers live"
+expect_estimate_on_top "$top" allocate_buffers "$true_buffers" "malloc"
 go tool pprof -raw "$profile" 2>&1 | grep -q 'class:\[malloc_112\]' || fail "no class=malloc_112 label"
 # Threads churning sampled objects while profiles are written from a signal
 # and children forked mid-way allocate and profile: no deadlock (the

@@ -55,6 +55,10 @@ inline bool SampleTick(uint32_t bytes) {
   return (tls_sample_countdown -= bytes) <= 0;
 }
 bool ConsumeSample();
+// Both steps, for a slow path that counts an allocation of `bytes` itself.
+inline bool TakeByteSample(uint32_t bytes) {
+  return SampleTick(bytes) && ConsumeSample();
+}
 
 // A countdown in objects, kept in a thread's cache entry for one class
 // (magazine/class_cache.h): the fast path subtracts one per allocation, an
@@ -138,12 +142,10 @@ class GuardedPool {
   // concurrent allocation, a snapshot for profiles. Takes no lock.
   template <typename F>
   void ForEachSample(F&& f) const {
-    for (size_t i = 0; i < num_slots_; ++i) {
-      const Slot& slot = slots_[i];
-      if (slot.state.load(std::memory_order_acquire) != kHeld) continue;
+    ForEachHeldSlot([&](const Slot& slot) {
       f(slot.alloc_stack, static_cast<int>(slot.alloc_depth), uint64_t{1},
         uint64_t{0});
-    }
+    });
     for (size_t i = 0; i < kSites; ++i) {
       const Site& site = sites_[i];
       const uint64_t n = site.allocations.load(std::memory_order_acquire);
@@ -157,10 +159,7 @@ class GuardedPool {
   // its allocation site, for SiteStack (a snapshot, as ForEachSample).
   template <typename F>
   void ForEachHeld(F&& f) const {
-    for (size_t i = 0; i < num_slots_; ++i) {
-      const Slot& slot = slots_[i];
-      if (slot.state.load(std::memory_order_acquire) == kHeld) f(slot.site);
-    }
+    ForEachHeldSlot([&](const Slot& slot) { f(slot.site); });
   }
   // The stack of allocation site `site`.
   void SiteStack(uint8_t site, void* const** stack, int* depth) const {
@@ -197,6 +196,16 @@ class GuardedPool {
     void* alloc_stack[kStackDepth];
     void* release_stack[kStackDepth];
   };
+
+  // Calls f(const Slot&) for each slot the program holds an object of.
+  template <typename F>
+  void ForEachHeldSlot(F&& f) const {
+    for (size_t i = 0; i < num_slots_; ++i) {
+      if (slots_[i].state.load(std::memory_order_acquire) == kHeld) {
+        f(slots_[i]);
+      }
+    }
+  }
 
   // Allocation sites: sampled allocations since the pool was made, by
   // stack (open addressing on the stack's hash; when every site is taken,

@@ -135,21 +135,21 @@ TEST(SamplerTest, AboutOneSamplePerIntervalOfBytes) {
   SetSampleInterval(3200);  // 100 allocations of 32 bytes, on average
   int sampled = 0;
   for (int i = 0; i < 100000; ++i) {
-    if (SampleTick(32) && ConsumeSample()) ++sampled;
+    if (TakeByteSample(32)) ++sampled;
   }
   EXPECT_GT(sampled, 800);
   EXPECT_LT(sampled, 1200);
   // Larger objects are sampled in proportion to their bytes.
   sampled = 0;
   for (int i = 0; i < 100000; ++i) {
-    if (SampleTick(320) && ConsumeSample()) ++sampled;
+    if (TakeByteSample(320)) ++sampled;
   }
   EXPECT_GT(sampled, 8000);
   EXPECT_LT(sampled, 12000);
   SetSampleInterval(0);
   sampled = 0;
   for (int i = 0; i < 100000; ++i) {
-    if (SampleTick(32) && ConsumeSample()) ++sampled;
+    if (TakeByteSample(32)) ++sampled;
   }
   EXPECT_EQ(sampled, 0);
   SetSampleInterval(kDefaultSampleInterval);

@@ -111,7 +111,6 @@ struct MagazineCacheT {
   static bool TakeSample(PerClass& c, size_t object_size) {
     return magazine::TakeSample(Table::Ref(), c.cached_.id, object_size);
   }
-
   static CacheStats Stats(const PerClass& c) {
     const magazine::Depot::Stats d = c.depot_.stats();
     CacheStats s;
@@ -170,10 +169,8 @@ struct DirectCache {
   static void UnlockAfterFork(PerClass&) {}
   // No fast path counts: every allocation counts its bytes here.
   static bool TakeSample(PerClass&, size_t object_size) {
-    return guard::SampleTick(static_cast<uint32_t>(object_size)) &&
-           guard::ConsumeSample();
+    return guard::TakeByteSample(static_cast<uint32_t>(object_size));
   }
-
   static CacheStats Stats(const PerClass&) { return {}; }
   static uint32_t MagazineCapacity(size_t) { return 0; }
 };

@@ -148,8 +148,7 @@ void ReturnMagazines(const ThreadRecord& record) {
 
 bool TakeSample(const ThreadTableRef& table, uint32_t id, size_t object_size) {
   if (id >= kCachedClasses) {
-    return guard::SampleTick(static_cast<uint32_t>(object_size)) &&
-           guard::ConsumeSample();
+    return guard::TakeByteSample(static_cast<uint32_t>(object_size));
   }
   ClassCache& c = table.classes[id];
   // An entry not set up yet was not counting: its fast path ran on zeros.
