@@ -73,11 +73,14 @@ void PeakSamples::Allocated(uint64_t weighted_bytes, slab::MetadataArena* arena,
       weighted_bytes;
   std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
   if (!lock.owns_lock() || live <= peak_ + peak_ / 10) return;
-  if (buffers_[0] == nullptr) {
+  if (buffers_[1] == nullptr) {
+    // Both or neither: a buffer whose memory could not be had is asked for
+    // again at the next peak (the arena keeps what it handed out).
     for (Record*& buffer : buffers_) {
+      if (buffer != nullptr) continue;
       buffer = static_cast<Record*>(
           arena->Allocate(kMaxRecords * sizeof(Record), alignof(Record)));
-      if (buffer == nullptr) return;  // tried again at the next peak
+      if (buffer == nullptr) return;
     }
   }
   const int next = active_.load(std::memory_order_relaxed) == 0 ? 1 : 0;

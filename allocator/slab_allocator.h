@@ -365,7 +365,7 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
         if (void* guarded =
                 c->AllocateGuarded(&arena_, kProtectSamples, weighted_bytes)) {
           peak_.Allocated(weighted_bytes, &arena_,
-                          [this](auto&& f) { ForEachPool(f); });
+                          [this](auto&& f) { this->ForEachPool(f); });
           c->direct_allocations.fetch_add(1, std::memory_order_relaxed);
           return guarded;
         }

@@ -60,6 +60,38 @@ class Line {
   size_t n_ = 0;
 };
 
+// Whether `name` is the allocator's own: its frames on top of a sample's
+// stack are dropped (in both formats), so that the profile starts at the
+// program's call.
+bool IsAllocatorFrame(const char* name) {
+  static constexpr const char* kPrefixes[] = {"slabkit::", "slabkit_",
+                                              "operator new"};
+  for (const char* prefix : kPrefixes) {
+    if (strncmp(name, prefix, strlen(prefix)) == 0) return true;
+  }
+  static constexpr const char* kEntryPoints[] = {
+      "malloc", "calloc",        "realloc",  "reallocarray", "posix_memalign",
+      "valloc", "aligned_alloc", "memalign", "pvalloc"};
+  for (const char* entry : kEntryPoints) {
+    if (strcmp(name, entry) == 0) return true;
+  }
+  return false;
+}
+
+// The first frame of `stack` that is not the allocator's own (the last
+// frame, at worst).
+int FirstProgramFrame(void* const* stack, int depth) {
+  char name[256];
+  int first = 0;
+  while (first < depth - 1 &&
+         absl::Symbolize(static_cast<char*>(stack[first]) - 1, name,
+                         sizeof(name)) &&
+         IsAllocatorFrame(name)) {
+    ++first;
+  }
+  return first;
+}
+
 }  // namespace
 
 void WriteTextHeader(int fd, uint64_t live, uint64_t live_bytes,
@@ -78,7 +110,8 @@ void WriteTextRecord(int fd, const ProfileSample& s) {
   line.Decimal(s.live, 6).Text(": ").Decimal(s.live * s.size, 8).Text(" [");
   line.Decimal(s.allocations, 6).Text(": ");
   line.Decimal(s.allocations * s.size, 8).Text("] @");
-  for (int i = 0; i < s.depth && line.size() < 1000; ++i) {
+  for (int i = FirstProgramFrame(s.stack, s.depth);
+       i < s.depth && line.size() < 1000; ++i) {
     line.Text(" ").Address(s.stack[i]);
   }
   line.Text("\n");
@@ -147,23 +180,6 @@ Message ValueType(uint64_t type, uint64_t unit) {
   Message m;
   m.Uint(1, type).Uint(2, unit);
   return m;
-}
-
-// Whether `name` is the allocator's own: its frames on top of a sample's
-// stack are dropped, so that the profile starts at the program's call.
-bool IsAllocatorFrame(const char* name) {
-  static constexpr const char* kPrefixes[] = {"slabkit::", "slabkit_",
-                                              "operator new"};
-  for (const char* prefix : kPrefixes) {
-    if (strncmp(name, prefix, strlen(prefix)) == 0) return true;
-  }
-  static constexpr const char* kEntryPoints[] = {
-      "malloc", "calloc",        "realloc",  "reallocarray", "posix_memalign",
-      "valloc", "aligned_alloc", "memalign", "pvalloc"};
-  for (const char* entry : kEntryPoints) {
-    if (strcmp(name, entry) == 0) return true;
-  }
-  return false;
 }
 
 uint64_t ParseHex(const char*& p, const char* end) {
@@ -300,14 +316,7 @@ void ProtoProfile::Add(const ProfileSample& s) {
   // still look for line numbers in the mapped files).
   Message ids;
   char name[256];
-  int first = 0;
-  while (first < s.depth - 1 &&
-         absl::Symbolize(static_cast<char*>(s.stack[first]) - 1, name,
-                         sizeof(name)) &&
-         IsAllocatorFrame(name)) {
-    ++first;
-  }
-  for (int i = first; i < s.depth; ++i) {
+  for (int i = FirstProgramFrame(s.stack, s.depth); i < s.depth; ++i) {
     const uintptr_t pc = reinterpret_cast<uintptr_t>(s.stack[i]) - 1;
     Message location;
     location.Uint(1, ++locations_).Uint(2, MappingOf(pc)).Uint(3, pc);
