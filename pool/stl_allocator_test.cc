@@ -15,8 +15,10 @@ namespace {
 
 // From a class of DefaultAllocator(), as StlAllocator's single objects are
 // (not from malloc's classes, when slabkit's malloc is the program's).
+// Locate, not the bare page-map entry: a sampled object's entry also marks
+// its chunk as guarded slots.
 bool FromSlabkit(const void* p) {
-  return DefaultAllocator().GetStats(ClassId{slab::LookupClass(p)}).ok();
+  return DefaultAllocator().GetStats(ClassId{slab::Locate(p).class_id}).ok();
 }
 
 TEST(StlAllocatorTest, ListNodesComeFromAClass) {
