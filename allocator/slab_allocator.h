@@ -41,6 +41,7 @@
 #include "guard/layout.h"
 #include "guard/object_checks.h"
 #include "guard/report.h"
+#include "guard/sample_table.h"
 #include "guard/sampled.h"
 #include "mapper/mapper.h"
 #include "mapper/registry.h"
@@ -197,20 +198,18 @@ class SlabAllocator {
   // Writes a heap profile of the sampled objects (flavours that sample;
   // others write an empty profile) to `fd`, in `format`
   // (stats/heap_profile.h), labelled with their classes. kHeap: the live
-  // ones and each class's allocation sites since start; kPeak: those live
-  // when the estimated live heap was largest (allocator/peak_samples.h).
-  // Never allocates.
+  // ones and each class's allocation sites since start or the last
+  // ResetHeapProfile; kPeak: those live when the estimated live heap was
+  // largest since then (allocator/peak_samples.h). Samples of an attached
+  // table (AttachSamples) are included. Never allocates.
   void WriteHeapProfile(int fd, ProfileFormat format = ProfileFormat::kText,
                         ProfileKind kind = ProfileKind::kHeap) const {
     slabkit::WriteHeapProfile(
         fd, format, guard::SampleInterval(), [this, kind](auto&& f) {
           if (kind == ProfileKind::kPeak) {
             peak_.ForEach([&](const PeakSamples::Record& r) {
-              void* const* stack;
-              int depth;
-              r.pool->SiteStack(r.site, &stack, &depth);
-              f(ProfileSample{r.pool->class_name(), r.pool->object_size(),
-                              stack, depth, /*live=*/1, /*allocations=*/0});
+              f(ProfileSample{r.class_name, r.size, r.stack, r.depth,
+                              /*live=*/1, /*allocations=*/0});
             });
             return;
           }
@@ -221,7 +220,42 @@ class SlabAllocator {
                               depth, live, allocations});
             });
           });
+          if (const guard::SampleTable* table =
+                  attached_samples_.load(std::memory_order_acquire)) {
+            table->ForEachSample([&](size_t size, void* const* stack, int depth,
+                                     uint64_t live, uint64_t allocations) {
+              f(ProfileSample{table->class_name(), size, stack, depth, live,
+                              allocations});
+            });
+          }
         });
+  }
+
+  // Starts the profiles over: allocation sites count from zero, and the
+  // samples live now are the peak. Live samples stay.
+  void ResetHeapProfile() {
+    if constexpr (kSamples) {
+      ForEachPool(
+          [](const guard::GuardedPool& pool) { pool.ResetAllocations(); });
+      peak_.Reset(&arena_, [this](auto&& f) { this->ForEachHeldSample(f); });
+    }
+  }
+
+  // Samples kept outside the allocator's classes (malloc's large blocks),
+  // which its heap profiles include; their owner reports their allocations
+  // and releases (SampleAllocated, SampleReleased) for the peak profile.
+  // `table` must outlive the allocator.
+  void AttachSamples(const guard::SampleTable* table) {
+    attached_samples_.store(table, std::memory_order_release);
+  }
+  void SampleAllocated(uint64_t weighted_bytes) {
+    if constexpr (kSamples) {
+      peak_.Allocated(weighted_bytes, &arena_,
+                      [this](auto&& f) { this->ForEachHeldSample(f); });
+    }
+  }
+  void SampleReleased(uint64_t weighted_bytes) {
+    peak_.Released(weighted_bytes);
   }
 
   // Fork safety. LockForFork takes every lock of the allocator (each
@@ -267,6 +301,23 @@ class SlabAllocator {
     }
   }
 
+  // Calls f(class_name, size, stack, depth) for every live sample: the
+  // pools' and the attached table's.
+  template <typename F>
+  void ForEachHeldSample(F&& f) const {
+    ForEachPool([&](const guard::GuardedPool& pool) {
+      pool.ForEachHeld([&](void* const* stack, int depth) {
+        f(pool.class_name(), pool.object_size(), stack, depth);
+      });
+    });
+    if (const guard::SampleTable* table =
+            attached_samples_.load(std::memory_order_acquire)) {
+      table->ForEachHeld([&](size_t size, void* const* stack, int depth) {
+        f(table->class_name(), size, stack, depth);
+      });
+    }
+  }
+
   Record* Find(ClassId cls) const {
     if (ABSL_PREDICT_FALSE(cls.value >= slab::kMaxClasses)) return nullptr;
     return classes_[cls.value].load(std::memory_order_acquire);
@@ -276,6 +327,7 @@ class SlabAllocator {
   slab::MetadataArena arena_;
   std::atomic<Record*> classes_[slab::kMaxClasses] = {};
   PeakSamples peak_;
+  std::atomic<const guard::SampleTable*> attached_samples_{nullptr};
 };
 
 template <typename Config>
@@ -364,8 +416,7 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
             static_cast<double>(c->size));
         if (void* guarded =
                 c->AllocateGuarded(&arena_, kProtectSamples, weighted_bytes)) {
-          peak_.Allocated(weighted_bytes, &arena_,
-                          [this](auto&& f) { this->ForEachPool(f); });
+          SampleAllocated(weighted_bytes);
           c->direct_allocations.fetch_add(1, std::memory_order_relaxed);
           return guarded;
         }

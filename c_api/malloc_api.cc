@@ -296,6 +296,10 @@ SLABKIT_EXPORT int slabkit_malloc_write_heap_profile(int fd, int format,
   return 0;
 }
 
+SLABKIT_EXPORT void slabkit_malloc_reset_heap_profile(void) {
+  M::ResetHeapProfile();
+}
+
 SLABKIT_EXPORT size_t slabkit_malloc_release_idle_memory(void) {
   return M::ReleaseIdleMemory();
 }

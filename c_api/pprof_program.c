@@ -14,9 +14,14 @@
  *       grow_to_peak, all released, then 2 MiB from after_peak kept live;
  *       writes the peak-heap profile to PEAK and the heap profile to HEAP
  *       (proto), and prints the bytes live at the peak.
+ *   pprof_program reset PEAK HEAP      as peak, but the sessions are
+ *       released and churned before slabkit_reset_heap_profile, and 2 MiB
+ *       allocated from after_reset kept live after it.
  *   pprof_program malloc               20 MiB live in 100-byte malloc blocks
- *       from allocate_buffers, live at exit (run it under the drop-in with
- *       SLABKIT_OPTIONS=profile=1,...), and prints their bytes.
+ *       from allocate_buffers and 30 MiB in 320 KiB large blocks from
+ *       allocate_large_blocks (as many again allocated there and freed),
+ *       live at exit (run it under the drop-in with
+ *       SLABKIT_OPTIONS=profile=1,...); prints the bytes of each.
  * The sampling interval is SLABKIT_OPTIONS' (sample_interval). */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,9 +38,10 @@
 enum { kSessions = 20 << 20, kSessionSize = 200 };
 enum { kPackets = 4 << 20, kPacketSize = 1000 };
 enum { kBuffers = 20 << 20, kBufferSize = 100 };
+enum { kLargeBlocks = 96, kLargeBlockSize = 320 << 10 };
 
 static void* live[(kSessions / kSessionSize) + (kPackets / kPacketSize) +
-                  (kBuffers / kBufferSize)];
+                  (kBuffers / kBufferSize) + kLargeBlocks];
 static size_t num_live;
 
 __attribute__((noinline)) void allocate_sessions(slabkit_class cls) {
@@ -53,6 +59,15 @@ __attribute__((noinline)) void allocate_packets(slabkit_class cls) {
 __attribute__((noinline)) void allocate_buffers(void) {
   for (int i = 0; i < kBuffers / kBufferSize; ++i) {
     live[num_live++] = malloc(kBufferSize);
+  }
+}
+
+/* Allocates twice kLargeBlocks and frees every other one. */
+__attribute__((noinline)) void allocate_large_blocks(void) {
+  for (int i = 0; i < kLargeBlocks; ++i) {
+    void* freed = malloc(kLargeBlockSize);
+    live[num_live++] = malloc(kLargeBlockSize);
+    free(freed);
   }
 }
 
@@ -74,6 +89,12 @@ __attribute__((noinline)) void after_peak(slabkit_class cls) {
   }
 }
 
+__attribute__((noinline)) void after_reset(slabkit_class cls) {
+  for (int i = 0; i < (2 << 20) / kSessionSize; ++i) {
+    live[num_live++] = slabkit_allocate(cls);
+  }
+}
+
 static int write_profile(const char* path, int kind) {
   const int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) return 1;
@@ -82,7 +103,8 @@ static int write_profile(const char* path, int kind) {
   return error;
 }
 
-static int peak(const char* peak_path, const char* heap_path) {
+/* `reset`: whether the profiles start over after the peak (and a churn). */
+static int peak(const char* peak_path, const char* heap_path, int reset) {
   slabkit_class session;
   slabkit_class_config config = {.name = "session", .size = kSessionSize};
   if (slabkit_class_register(&config, &session) != 0) return 1;
@@ -92,12 +114,19 @@ static int peak(const char* peak_path, const char* heap_path) {
     slabkit_release(session, live[i]);
   }
   num_live = 0;
-  after_peak(session);
+  if (reset) {
+    churn(session);
+    slabkit_reset_heap_profile();
+    after_reset(session);
+  } else {
+    after_peak(session);
+  }
   if (write_profile(peak_path, SLABKIT_PROFILE_PEAK) != 0 ||
       write_profile(heap_path, SLABKIT_PROFILE_HEAP) != 0) {
     return 1;
   }
-  printf("peak %d\n", kSessions / kSessionSize * kSessionSize);
+  printf("peak %d\n",
+         (reset ? 2 << 20 : kSessions) / kSessionSize * kSessionSize);
   return 0;
 }
 
@@ -155,18 +184,29 @@ static int stress(const char* out) {
 
 int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], "stress") == 0) return stress(argv[2]);
-  if (argc == 4 && strcmp(argv[1], "peak") == 0) return peak(argv[2], argv[3]);
+  if (argc == 4 && strcmp(argv[1], "peak") == 0) {
+    return peak(argv[2], argv[3], 0);
+  }
+  if (argc == 4 && strcmp(argv[1], "reset") == 0) {
+    return peak(argv[2], argv[3], 1);
+  }
   if (argc == 2 && strcmp(argv[1], "malloc") == 0) {
     allocate_buffers();
     for (size_t i = 0; i < num_live; ++i) {
       if (live[i] == NULL) return 1;
       memset(live[i], 1, kBufferSize);
     }
-    printf("buffers %d\n", kBuffers / kBufferSize * kBufferSize);
+    allocate_large_blocks();
+    if (live[num_live - 1] == NULL) return 1;
+    printf("buffers %d\nlarge %d\n", kBuffers / kBufferSize * kBufferSize,
+           kLargeBlocks * kLargeBlockSize);
     return 0; /* the buffers stay live: the profile at exit shows them */
   }
   if (argc != 4 || strcmp(argv[1], "classes") != 0) {
-    fprintf(stderr, "usage: %s classes OUT FORMAT | malloc\n", argv[0]);
+    fprintf(stderr,
+            "usage: %s classes OUT FORMAT | peak|reset PEAK HEAP | stress OUT "
+            "| malloc\n",
+            argv[0]);
     return 2;
   }
   slabkit_class session, packet;

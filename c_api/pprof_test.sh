@@ -77,6 +77,19 @@ expect_estimate_on_top "$top" grow_to_peak "$true_peak" "peak"
 grep -q 'after_peak' <<<"$top" && fail "peak: after_peak, allocated after the peak, is in it"
 expect_on_top "$(pprof_top "$TEST_TMPDIR/now.pb")" after_peak "in use after the peak"
 
+# After slabkit_reset_heap_profile, the peak is the largest heap since, and
+# the allocations are those since.
+out=$(SLABKIT_OPTIONS=sample_interval=$interval "$prog" reset "$TEST_TMPDIR/reset_peak.pb" "$TEST_TMPDIR/reset_now.pb") \
+  || fail "reset program exited $?"
+top=$(pprof_top "$TEST_TMPDIR/reset_peak.pb")
+echo "$top"
+expect_estimate_on_top "$top" after_reset "$(awk '$1 == "peak" { print $2 }' <<<"$out")" "peak after reset"
+grep -q 'grow_to_peak' <<<"$top" && fail "peak after reset: grow_to_peak, before the reset, is in it"
+allocated=$(pprof_top "$TEST_TMPDIR/reset_now.pb" -sample_index=alloc_space)
+echo "$allocated"
+expect_on_top "$allocated" after_reset "allocated since the reset"
+grep -Eq 'churn|grow_to_peak' <<<"$allocated" && fail "allocations before the reset are counted"
+
 # The same program's legacy text profile, read by google-pprof.
 SLABKIT_OPTIONS=sample_interval=$interval "$prog" classes "$TEST_TMPDIR/classes.heap" 0 >/dev/null \
   || fail "program exited $? (text)"
@@ -92,10 +105,15 @@ out=$(LD_PRELOAD=$malloc_so \
   "$prog" malloc) || fail "malloc program exited $?"
 # 100-byte blocks live in the 112-byte class, which the profile counts.
 true_buffers=$(awk '$1 == "buffers" { print $2 / 100 * 112 }' <<<"$out")
+true_large=$(awk '$1 == "large" { print $2 }' <<<"$out")
 top=$(pprof_top "$profile")
 echo "$top"
-expect_estimate_on_top "$top" allocate_buffers "$true_buffers" "malloc"
-go tool pprof -raw "$profile" 2>&1 | grep -q 'class:\[malloc_112\]' || fail "no class=malloc_112 label"
+expect_estimate_on_top "$top" allocate_large_blocks "$true_large" "malloc large blocks"
+within_25_percent "$(flat_bytes "$top" allocate_buffers)" "$true_buffers" \
+  || fail "malloc: allocate_buffers $(flat_bytes "$top" allocate_buffers) bytes estimated, $true_buffers true"
+raw=$(go tool pprof -raw "$profile" 2>&1)
+grep -q 'class:\[malloc_112\]' <<<"$raw" || fail "no class=malloc_112 label"
+grep -q 'class:\[malloc_large\]' <<<"$raw" || fail "no class=malloc_large label"
 # Threads churning sampled objects while profiles are written from a signal
 # and children forked mid-way allocate and profile: no deadlock (the
 # timeout), every child exits 0, and the profiles parse.

@@ -188,6 +188,8 @@ int slabkit_write_heap_profile(int fd, int format, int kind) {
   return 0;
 }
 
+void slabkit_reset_heap_profile(void) { CApi().ResetHeapProfile(); }
+
 const char* slabkit_class_name(slabkit_class cls) {
   absl::StatusOr<slabkit::ClassStats> stats =
       CApi().GetStats(slabkit::ClassId{cls.id});

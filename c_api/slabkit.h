@@ -146,12 +146,13 @@ int slabkit_stats_report(int fd, int format);
 
 /* Writes a heap profile of the sampled objects, by class, to `fd`
  * (docs/stats.md). slabkit_heap_profile: the live ones and the allocations
- * since start, in the legacy text format (`google-pprof --text PROGRAM
- * FILE`). slabkit_write_heap_profile: in `format`, SLABKIT_PROFILE_TEXT or
- * SLABKIT_PROFILE_PROTO (pprof's profile.proto: `go tool pprof -top PROGRAM
- * FILE`), of `kind` SLABKIT_PROFILE_HEAP (as above) or SLABKIT_PROFILE_PEAK
- * (the samples live when the live heap was largest); it returns 0, or EINVAL
- * for another format or kind. Never allocate; async-signal-safe. */
+ * since start (or slabkit_reset_heap_profile), in the legacy text format
+ * (`google-pprof --text PROGRAM FILE`). slabkit_write_heap_profile: in
+ * `format`, SLABKIT_PROFILE_TEXT or SLABKIT_PROFILE_PROTO (pprof's
+ * profile.proto: `go tool pprof -top PROGRAM FILE`), of `kind`
+ * SLABKIT_PROFILE_HEAP (as above) or SLABKIT_PROFILE_PEAK (the samples live
+ * when the live heap was largest); it returns 0, or EINVAL for another format
+ * or kind. Never allocate; async-signal-safe. */
 enum slabkit_profile_format {
   SLABKIT_PROFILE_TEXT = 0,
   SLABKIT_PROFILE_PROTO = 1
@@ -162,6 +163,11 @@ enum slabkit_profile_kind {
 };
 void slabkit_heap_profile(int fd);
 int slabkit_write_heap_profile(int fd, int format, int kind);
+
+/* Starts the profiles over: the allocations a heap profile counts are those
+ * since this call, and a peak profile's peak is the largest live heap since
+ * it. The live samples stay in both. */
+void slabkit_reset_heap_profile(void);
 
 /* The name `cls` was registered with, or NULL for an unknown class. */
 const char* slabkit_class_name(slabkit_class cls);

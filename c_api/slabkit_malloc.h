@@ -39,13 +39,16 @@ int slabkit_malloc_stats_report(int fd, int format);
  * a NULL `out`, EAGAIN to try again later. */
 int slabkit_malloc_counters(struct slabkit_counters* out);
 
-/* Writes a heap profile of malloc's sampled allocations (blocks up to
- * 256 KiB; large blocks are not sampled) to `fd`: in the legacy text format
- * google-pprof reads, or in `format` and of `kind` as
+/* Writes a heap profile of malloc's sampled allocations (of its size
+ * classes, and large blocks as class malloc_large) to `fd`: in the legacy
+ * text format google-pprof reads, or in `format` and of `kind` as
  * slabkit_write_heap_profile (slabkit.h: format 0 text, 1 profile.proto;
- * kind 0 heap, 1 peak), which returns 0 or EINVAL. */
+ * kind 0 heap, 1 peak), which returns 0 or EINVAL.
+ * slabkit_malloc_reset_heap_profile starts malloc's profiles over, as
+ * slabkit_reset_heap_profile does the class API's. */
 void slabkit_malloc_heap_profile(int fd);
 int slabkit_malloc_write_heap_profile(int fd, int format, int kind);
+void slabkit_malloc_reset_heap_profile(void);
 
 /* Gives back idle memory, as malloc_trim(0) does; returns the bytes. */
 size_t slabkit_malloc_release_idle_memory(void);

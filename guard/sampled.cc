@@ -223,8 +223,8 @@ bool ConsumeSample() {
 }
 
 GuardedPool::GuardedPool(const SampledClass& cls, char* chunk, Slot* slots,
-                         uint16_t* free_list, uint16_t* quarantine, Site* sites,
-                         size_t num_slots, size_t data_bytes)
+                         uint16_t* free_list, uint16_t* quarantine,
+                         Sites* sites, size_t num_slots, size_t data_bytes)
     : cls_(cls),
       first_slot_(chunk + 2 * cls.mapper.page_size()),
       data_bytes_(data_bytes),
@@ -260,7 +260,7 @@ GuardedPool* GuardedPool::Create(const SampledClass& cls,
   auto* quarantine = static_cast<uint16_t*>(
       arena->Allocate(num_slots * sizeof(uint16_t), alignof(uint16_t)));
   auto* sites =
-      static_cast<Site*>(arena->Allocate(kSites * sizeof(Site), alignof(Site)));
+      static_cast<Sites*>(arena->Allocate(sizeof(Sites), alignof(Sites)));
   void* memory = arena->Allocate(sizeof(GuardedPool), alignof(GuardedPool));
   if (slots == nullptr || free_list == nullptr || quarantine == nullptr ||
       sites == nullptr || memory == nullptr) {
@@ -329,36 +329,10 @@ void* GuardedPool::Allocate(uint64_t weighted_bytes) {
   slot.weighted_bytes = weighted_bytes;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    slot.site = CountSite(slot);
+    slot.site = sites_->Count(slot.alloc_stack, slot.alloc_depth, cls_.size);
   }
   slot.state.store(kHeld, std::memory_order_release);
   return ObjectOf(index);
-}
-
-uint8_t GuardedPool::CountSite(const Slot& slot) {
-  uint64_t hash = 0xcbf29ce484222325u;  // FNV-1a over the frames
-  for (int i = 0; i < slot.alloc_depth; ++i) {
-    hash = (hash ^ reinterpret_cast<uintptr_t>(slot.alloc_stack[i])) *
-           0x100000001b3u;
-  }
-  hash |= 1;  // 0 marks a free site
-  for (size_t probe = 0; probe < kSites - 1; ++probe) {
-    const size_t index = (hash + probe) % (kSites - 1);
-    Site& site = sites_[index];
-    if (site.hash == hash) {
-      site.allocations.fetch_add(1, std::memory_order_relaxed);
-      return static_cast<uint8_t>(index);
-    }
-    if (site.hash == 0) {
-      site.hash = hash;
-      site.depth = slot.alloc_depth;
-      memcpy(site.stack, slot.alloc_stack, sizeof(site.stack));
-      site.allocations.store(1, std::memory_order_release);
-      return static_cast<uint8_t>(index);
-    }
-  }
-  sites_[kSites - 1].allocations.fetch_add(1, std::memory_order_relaxed);
-  return kSites - 1;
 }
 
 void GuardedPool::SetNote(const void* p, Note note) {

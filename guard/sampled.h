@@ -19,6 +19,7 @@
 #include <mutex>
 
 #include "absl/base/thread_annotations.h"
+#include "guard/sample_sites.h"
 #include "mapper/mapper.h"
 #include "slab/chunk.h"
 #include "slab/metadata_arena.h"
@@ -51,12 +52,12 @@ uint64_t SampleInterval();
 // too, and only starts counting).
 extern __thread int64_t tls_sample_countdown
     __attribute__((tls_model("initial-exec")));
-inline bool SampleTick(uint32_t bytes) {
-  return (tls_sample_countdown -= bytes) <= 0;
+inline bool SampleTick(uint64_t bytes) {
+  return (tls_sample_countdown -= static_cast<int64_t>(bytes)) <= 0;
 }
 bool ConsumeSample();
 // Both steps, for a slow path that counts an allocation of `bytes` itself.
-inline bool TakeByteSample(uint32_t bytes) {
+inline bool TakeByteSample(uint64_t bytes) {
   return SampleTick(bytes) && ConsumeSample();
 }
 
@@ -138,34 +139,38 @@ class GuardedPool {
 
   // Calls f(stack, depth, live, allocations) for every sampled object the
   // program holds (live 1, allocations 0) and every allocation site of the
-  // pool's samples since it was made (live 0, allocations n): racy against
-  // concurrent allocation, a snapshot for profiles. Takes no lock.
+  // pool's samples since it was made or ResetAllocations (live 0,
+  // allocations n): racy against concurrent allocation, a snapshot for
+  // profiles. Takes no lock.
   template <typename F>
   void ForEachSample(F&& f) const {
     ForEachHeldSlot([&](const Slot& slot) {
       f(slot.alloc_stack, static_cast<int>(slot.alloc_depth), uint64_t{1},
         uint64_t{0});
     });
-    for (size_t i = 0; i < kSites; ++i) {
-      const Site& site = sites_[i];
-      const uint64_t n = site.allocations.load(std::memory_order_acquire);
-      if (n != 0) {
-        f(site.stack, static_cast<int>(site.depth), uint64_t{0}, n);
-      }
-    }
+    sites_->ForEach([&](void* const* stack, int depth, size_t /*size*/,
+                        uint64_t allocations) {
+      f(stack, depth, uint64_t{0}, allocations);
+    });
   }
 
-  // Calls f(site) for every sampled object the program holds: the index of
-  // its allocation site, for SiteStack (a snapshot, as ForEachSample).
+  // Calls f(stack, depth) for every sampled object the program holds, with
+  // its allocation site's stack (which outlives the object; a snapshot, as
+  // ForEachSample).
   template <typename F>
   void ForEachHeld(F&& f) const {
-    ForEachHeldSlot([&](const Slot& slot) { f(slot.site); });
+    ForEachHeldSlot([&](const Slot& slot) {
+      void* const* stack;
+      int depth;
+      sites_->Stack(slot.site, &stack, &depth);
+      f(stack, depth);
+    });
   }
-  // The stack of allocation site `site`.
-  void SiteStack(uint8_t site, void* const** stack, int* depth) const {
-    *stack = sites_[site].stack;
-    *depth = sites_[site].depth;
-  }
+
+  // Counts the allocation sites from zero again (for an allocation profile
+  // since then); held samples stay. Const as the profile's reads are: the
+  // counts are statistics, not the pool's state.
+  void ResetAllocations() const { sites_->Reset(); }
 
   // For tests: slots, and slots holding a live object.
   size_t slots() const { return num_slots_; }
@@ -183,7 +188,7 @@ class GuardedPool {
   void UnlockAfterFork() const ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.unlock(); }
 
  private:
-  static constexpr int kStackDepth = 24;
+  static constexpr int kStackDepth = kSampleStackDepth;
   static constexpr uint8_t kFree = 0, kHeld = 1, kQuarantined = 2;
   struct Slot {
     std::atomic<uint8_t> state;
@@ -207,21 +212,11 @@ class GuardedPool {
     }
   }
 
-  // Allocation sites: sampled allocations since the pool was made, by
-  // stack (open addressing on the stack's hash; when every site is taken,
-  // the last counts the rest, with no stack).
-  static constexpr size_t kSites = 64;
-  struct Site {
-    uint64_t hash;
-    uint8_t depth;
-    void* stack[kStackDepth];
-    std::atomic<uint64_t> allocations;  // published after the stack
-  };
-  // Counts the slot's allocation at its site; returns the site's index.
-  uint8_t CountSite(const Slot& slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Allocation sites (open addressing on the stack; Count under mu_).
+  using Sites = SampleSites<64>;
 
   GuardedPool(const SampledClass& cls, char* chunk, Slot* slots,
-              uint16_t* free_list, uint16_t* quarantine, Site* sites,
+              uint16_t* free_list, uint16_t* quarantine, Sites* sites,
               size_t num_slots, size_t data_bytes);
   char* SlotBase(size_t i) const { return first_slot_ + i * stride_; }
   char* ObjectOf(size_t i) const { return SlotBase(i) + object_offset_; }
@@ -235,7 +230,7 @@ class GuardedPool {
   const size_t object_offset_;  // the object ends where the guard begins
   const size_t num_slots_;
   Slot* const slots_;
-  Site* const sites_;  // kSites
+  Sites* const sites_;
   mutable std::mutex mu_;
   uint16_t* const free_ ABSL_GUARDED_BY(mu_);
   size_t free_count_ ABSL_GUARDED_BY(mu_);

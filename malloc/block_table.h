@@ -33,6 +33,8 @@ class BlockTable {
     // What malloc's release checks note (LargeAllocator::SetNote).
     uint8_t family;
     size_t requested;
+    // The block's record in LargeAllocator's SampleTable; 0: not sampled.
+    uint32_t sample;
   };
 
   explicit BlockTable(MapperRef mapper) : mapper_(mapper) {}

@@ -12,12 +12,25 @@ namespace slabkit {
 namespace malloc {
 
 LargeAllocator::LargeAllocator(MapperRef mapper, Retention retention,
-                               size_t reuse_bytes)
+                               size_t reuse_bytes, const char* name)
     : mapper_(mapper),
       page_(mapper.page_size()),
       retention_(retention),
       reuse_bytes_(retention == Retention::kUnmap ? 0 : reuse_bytes),
-      table_(mapper) {}
+      table_(mapper),
+      samples_(name, mapper) {}
+
+void LargeAllocator::RecordSampleLocked(Entry* e, size_t size, Sample* sample) {
+  e->sample =
+      samples_.Add(size, sample->weighted_bytes, sample->stack, sample->depth);
+  sample->recorded = e->sample != 0;
+  CounterSet(stats_.metadata_bytes, table_.bytes() + samples_.bytes());
+}
+
+void LargeAllocator::ResetSampleSites() {
+  std::lock_guard<std::mutex> lock(mu_);
+  samples_.Reset();
+}
 
 void LargeAllocator::ForgetLocked(uintptr_t first, size_t window) {
   for (uintptr_t c = first; c < first + (window >> slab::kChunkShift); ++c) {
@@ -122,7 +135,10 @@ char* LargeAllocator::ReuseLocked(size_t window, size_t alignment, size_t data,
   return start;
 }
 
-void* LargeAllocator::Allocate(size_t size, size_t alignment, bool zero) {
+void* LargeAllocator::Allocate(size_t size, size_t alignment, bool zero,
+                               Sample* sample) {
+  if (sample != nullptr) sample->recorded = false;
+  const size_t requested = size;
   if (size == 0) size = 1;
   if (alignment < page_) alignment = page_;
   // The leading guard is the alignment's worth, so the data is aligned; the
@@ -139,7 +155,12 @@ void* LargeAllocator::Allocate(size_t size, size_t alignment, bool zero) {
       alignment > slab::kChunkSize ? alignment : slab::kChunkSize;
   if (retention_ != Retention::kUnmap) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (char* start = ReuseLocked(window, alignment, data, zero)) return start;
+    if (char* start = ReuseLocked(window, alignment, data, zero)) {
+      if (sample != nullptr) {
+        RecordSampleLocked(table_.BlockOf(start), requested, sample);
+      }
+      return start;
+    }
   }
   absl::StatusOr<void*> reserved = mapper_.Reserve(window, window_alignment);
   if (!reserved.ok() && CounterLoad(stats_.retained_reserved_bytes) != 0) {
@@ -163,7 +184,7 @@ void* LargeAllocator::Allocate(size_t size, size_t alignment, bool zero) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (table_.Reserve(chunks)) {
-      CounterSet(stats_.metadata_bytes, table_.bytes());
+      CounterSet(stats_.metadata_bytes, table_.bytes() + samples_.bytes());
       const uintptr_t first = ChunkIndex(base);
       for (size_t i = 0; i < chunks; ++i) {
         Entry e{first + i, first, nullptr, 0, 0, false, 0, 0};
@@ -174,6 +195,9 @@ void* LargeAllocator::Allocate(size_t size, size_t alignment, bool zero) {
         }
         table_.Insert(e);
         (void)slab::RegisterLargeChunk(ChunkAddress(first + i));
+      }
+      if (sample != nullptr) {
+        RecordSampleLocked(table_.Find(first), requested, sample);
       }
       CounterAdd(stats_.allocations, 1);
       CounterAdd(stats_.live, 1);
@@ -198,7 +222,8 @@ LargeAllocator::FindResult LargeAllocator::Find(const void* p,
   return FindResult::kBlock;
 }
 
-LargeAllocator::FindResult LargeAllocator::Free(void* p) {
+LargeAllocator::FindResult LargeAllocator::Free(void* p,
+                                                uint64_t* sampled_bytes) {
   // Windows to unmap once the lock is dropped: this block's, or the
   // retained ones it evicts.
   struct Victim {
@@ -212,6 +237,10 @@ LargeAllocator::FindResult LargeAllocator::Free(void* p) {
     if (block == nullptr) return FindResult::kNone;
     if (block->data != p) return FindResult::kInterior;
     if (block->freed) return FindResult::kFreed;
+    const uint64_t weighted =
+        block->sample != 0 ? samples_.Remove(block->sample) : 0;
+    block->sample = 0;
+    if (sampled_bytes != nullptr) *sampled_bytes = weighted;
     const uintptr_t first = block->first;
     const size_t window = block->window_bytes;
     const size_t committed = block->committed;

@@ -40,6 +40,9 @@
 // (kFreed) from freeing an address never allocated. ReleaseRetained() gives
 // every retained window back.
 //
+// Sampled blocks (heap profiles) are recorded in a SampleTable with their
+// allocation sites; the record goes with the block's free.
+//
 // Thread-safe; every call takes one lock (most also make system calls).
 // Never calls malloc.
 #ifndef SLABKIT_MALLOC_LARGE_H_
@@ -50,6 +53,7 @@
 #include <mutex>
 
 #include "absl/base/thread_annotations.h"
+#include "guard/sample_table.h"
 #include "malloc/block_table.h"
 #include "mapper/mapper.h"
 
@@ -67,16 +71,29 @@ class LargeAllocator {
   // `mapper` must outlive the allocator and its blocks; its page size must
   // divide slab::kChunkSize. `reuse_bytes` is the floor of the retained
   // limit, which bounds what kReuse and kQuarantine keep committed.
+  // `name` is the blocks' class name in heap profiles.
   explicit LargeAllocator(MapperRef mapper,
                           Retention retention = Retention::kUnmap,
-                          size_t reuse_bytes = 0);
+                          size_t reuse_bytes = 0, const char* name = "large");
   LargeAllocator(const LargeAllocator&) = delete;
   LargeAllocator& operator=(const LargeAllocator&) = delete;
+
+  // A sampled allocation, for the heap profile: what it stands for and
+  // where it was made; Allocate sets `recorded`.
+  struct Sample {
+    uint64_t weighted_bytes;
+    void* const* stack;
+    int depth;
+    bool recorded;
+  };
 
   // A block of at least `size` bytes (0 is taken as 1) aligned to
   // `alignment` (a power of two; the page size when smaller), zero-filled
   // unless `zero` is false; nullptr with errno ENOMEM when it cannot be had.
-  void* Allocate(size_t size, size_t alignment, bool zero = true);
+  // With `sample`, the block is recorded as sampled, at `size` bytes, unless
+  // samples() is full (sample->recorded says which).
+  void* Allocate(size_t size, size_t alignment, bool zero = true,
+                 Sample* sample = nullptr);
 
   enum class FindResult {
     kBlock,     // the start of a live block
@@ -88,8 +105,15 @@ class LargeAllocator {
   FindResult Find(const void* p, size_t* usable) const;
 
   // Frees the block starting at `p` (retaining or unmapping its window); the
-  // result says what `p` was, and nothing changes unless it is kBlock.
-  FindResult Free(void* p);
+  // result says what `p` was, and nothing changes unless it is kBlock. When
+  // the block was recorded as sampled, `*sampled_bytes` (when not null) is
+  // its Sample's weighted_bytes, else 0.
+  FindResult Free(void* p, uint64_t* sampled_bytes = nullptr);
+
+  // The sampled blocks the program holds, and their allocation sites.
+  const guard::SampleTable& samples() const { return samples_; }
+  // Counts the sites from zero again (an allocation profile from now on).
+  void ResetSampleSites();
 
   // For malloc's release checks: a note kept with the live block at `p`,
   // how it was allocated and at what size (zeros until set).
@@ -164,6 +188,10 @@ class LargeAllocator {
   // Removes retained_[i], keeping the rest oldest first.
   void UnretainLocked(int i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Records `sample` for the live block `e` of `size` bytes.
+  void RecordSampleLocked(Entry* e, size_t size, Sample* sample)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const MapperRef mapper_;
   const size_t page_;
   const Retention retention_;
@@ -174,6 +202,8 @@ class LargeAllocator {
   // First chunk of each retained window, oldest first.
   uintptr_t retained_[kCapacity] ABSL_GUARDED_BY(mu_) = {};
   int num_retained_ ABSL_GUARDED_BY(mu_) = 0;
+  // Add, Remove and Reset under mu_; read without it.
+  guard::SampleTable samples_;
 };
 
 }  // namespace malloc

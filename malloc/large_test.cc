@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -51,6 +52,53 @@ TEST(LargeAllocatorTest, BlocksAreZeroedAlignedAndMarked) {
   EXPECT_EQ(s.live, 0u);
   EXPECT_EQ(s.committed_bytes, 0u);
   EXPECT_EQ(s.reserved_bytes, 0u);
+}
+
+// Sampled blocks are in samples() while live, whether their window is new
+// or retained, and their free hands back what they stood for.
+TEST(LargeAllocatorTest, SampledBlocksAreRecordedUntilFreed) {
+  for (LargeAllocator::Retention retention :
+       {LargeAllocator::Retention::kUnmap, LargeAllocator::Retention::kReuse,
+        LargeAllocator::Retention::kQuarantine}) {
+    LargeAllocator large{MapperRef(&mmap_mapper), retention, 64 << 20, "big"};
+    auto held = [&large] {
+      size_t n = 0, bytes = 0;
+      large.samples().ForEachHeld([&](size_t size, void* const*, int) {
+        ++n;
+        bytes += size;
+      });
+      return std::make_pair(n, bytes);
+    };
+    void* frame = reinterpret_cast<void*>(0x1234);
+    for (int round = 0; round < 40; ++round) {  // later rounds reuse windows
+      LargeAllocator::Sample sample{1000 + uint64_t(round), &frame, 1, false};
+      void* sampled = large.Allocate(300000, 0, true, &sample);
+      ASSERT_NE(sampled, nullptr);
+      EXPECT_TRUE(sample.recorded);
+      void* plain = large.Allocate(300000, 0, true);
+      ASSERT_NE(plain, nullptr);
+      EXPECT_EQ(held(), std::make_pair(size_t{1}, size_t{300000}));
+      uint64_t weighted = 7;
+      EXPECT_EQ(large.Free(plain, &weighted),
+                LargeAllocator::FindResult::kBlock);
+      EXPECT_EQ(weighted, 0u);
+      EXPECT_EQ(large.Free(sampled, &weighted),
+                LargeAllocator::FindResult::kBlock);
+      EXPECT_EQ(weighted, 1000u + round);
+      EXPECT_EQ(held(), std::make_pair(size_t{0}, size_t{0}));
+    }
+    EXPECT_STREQ(large.samples().class_name(), "big");
+    uint64_t allocations = 0;
+    large.samples().ForEachSample([&](size_t, void* const*, int, uint64_t,
+                                      uint64_t n) { allocations += n; });
+    EXPECT_EQ(allocations, 40u);
+    large.ResetSampleSites();
+    allocations = 0;
+    large.samples().ForEachSample([&](size_t, void* const*, int, uint64_t,
+                                      uint64_t n) { allocations += n; });
+    EXPECT_EQ(allocations, 0u);
+    (void)large.ReleaseRetained();
+  }
 }
 
 TEST(LargeAllocatorTest, UnknownAddressesAreNone) {

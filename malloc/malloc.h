@@ -30,6 +30,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
+#include "absl/debugging/stacktrace.h"
 #include "allocator/flavour.h"
 #include "allocator/policies.h"
 #include "allocator/process.h"
@@ -47,6 +48,7 @@
 #include "mapper/registry.h"
 #include "slab/chunk.h"
 #include "slab/page_map.h"
+#include "stats/heap_profile.h"
 #include "stats/report.h"
 
 namespace slabkit {
@@ -266,13 +268,20 @@ class Malloc {
                 kName, fd, format, family);
   }
 
-  // The heap profile of sampled allocations (SlabAllocator::
-  // WriteHeapProfile; large blocks are not sampled).
+  // The heap profile of sampled allocations, size classes' and large
+  // blocks' (SlabAllocator::WriteHeapProfile).
   static void WriteHeapProfile(int fd,
                                ProfileFormat format = ProfileFormat::kText,
                                ProfileKind kind = ProfileKind::kHeap) {
     if (!Ready()) return;
     state().allocator.WriteHeapProfile(fd, format, kind);
+  }
+  // Starts the allocation and peak profiles over (SlabAllocator::
+  // ResetHeapProfile).
+  static void ResetHeapProfile() {
+    if (!Ready()) return;
+    state().large.ResetSampleSites();
+    state().allocator.ResetHeapProfile();
   }
 
   // malloc's counters summed over its size classes and large blocks, for a
@@ -395,8 +404,10 @@ class Malloc {
           large(MapperRef(mapper),
                 kQuarantine ? LargeAllocator::Retention::kQuarantine
                             : LargeAllocator::Retention::kReuse,
-                kLargeReuseBytes),
-          zero(MapperRef(mapper)) {}
+                kLargeReuseBytes, kLargeBlocksName),
+          zero(MapperRef(mapper)) {
+      allocator.AttachSamples(&large.samples());
+    }
     Allocator allocator;
     LargeAllocator large;
     ZeroSizeBlocks zero;
@@ -447,7 +458,29 @@ class Malloc {
       errno = ENOMEM;
       return nullptr;
     }
+    if constexpr (Allocator::kSamples) {
+      if (guard::TakeByteSample(n)) {
+        return AllocateLargeSampled(n, alignment, zero);
+      }
+    }
     return state().large.Allocate(n, alignment, zero);
+  }
+  // A large block recorded for the heap profile, as a size class's sample
+  // is (SlabAllocator::AllocateSlow), but in its own mapping as every large
+  // block is.
+  ABSL_ATTRIBUTE_NOINLINE static void* AllocateLargeSampled(size_t n,
+                                                            size_t alignment,
+                                                            bool zero) {
+    void* stack[guard::kSampleStackDepth];
+    LargeAllocator::Sample sample;
+    sample.weighted_bytes = static_cast<uint64_t>(
+        SampleWeight(n, guard::SampleInterval()) * static_cast<double>(n));
+    sample.stack = stack;
+    sample.depth = absl::GetStackTrace(stack, guard::kSampleStackDepth, 1);
+    void* p = state().large.Allocate(n, alignment, zero, &sample);
+    if (sample.recorded)
+      state().allocator.SampleAllocated(sample.weighted_bytes);
+    return p;
   }
 
   ABSL_ATTRIBUTE_NOINLINE static void FreeSlow(void* p);
@@ -605,8 +638,12 @@ void Malloc<Config>::FreeSlow(void* p) {
   const uint32_t entry = slab::LookupClass(p);
   if (entry == slab::kLargeChunk) {
     if constexpr (HasNoteSlowPath<Config>::value) Config::NoteSlowPath();
-    switch (state().large.Free(p)) {
+    uint64_t sampled_bytes;
+    switch (state().large.Free(p, &sampled_bytes)) {
       case LargeAllocator::FindResult::kBlock:
+        if (sampled_bytes != 0) {
+          state().allocator.SampleReleased(sampled_bytes);
+        }
         return;
       case LargeAllocator::FindResult::kInterior:
         ReportMisuse(Misuse::kInterior, p, kLargeBlocksName, 0);
