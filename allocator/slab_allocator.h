@@ -259,9 +259,9 @@ class SlabAllocator {
   }
 
   // Fork safety. LockForFork takes every lock of the allocator (each
-  // class's slab, depot and guarded-pool locks, then the metadata arena's),
-  // in an order no other path takes them in reverse; UnlockAfterFork, in
-  // the parent and in the child, releases them. Process-wide allocators are
+  // class's slab and guarded-pool locks, then the metadata arena's; depots
+  // are lock-free), in an order no other path takes them in reverse;
+  // UnlockAfterFork, in the parent and in the child, releases them. Process-wide allocators are
   // locked so around every fork (AddProcessAllocator), so that a child can
   // allocate even when another thread of the parent was in a slow path at
   // the fork. The registry of per-thread caches, shared by all allocators,

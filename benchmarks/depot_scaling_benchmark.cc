@@ -1,9 +1,9 @@
 // Threads on one class: each allocates a batch of objects larger than its
 // thread cache holds, then releases it, so every batch exchanges magazines
 // with the class's depot. Items per second as threads are added show how the
-// depot (one lock per class) scales; glibc's malloc at the same size, in the
-// same process, for reference. More threads than cores oversubscribe them:
-// say how many cores the figures were taken on.
+// depot (lock-free) and the slab behind it scale; glibc's malloc at the same
+// size, in the same process, for reference. More threads than cores
+// oversubscribe them: say how many cores the figures were taken on.
 //   bazel run -c opt //benchmarks:depot_scaling_benchmark
 #include <cstdlib>
 #include <vector>

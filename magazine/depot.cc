@@ -21,113 +21,92 @@ Depot::Depot(DepotOptions options, slab::MetadataArena* arena,
     : options_(options), arena_(arena), slab_(slab) {}
 
 Magazine* Depot::TakeFull() {
-  std::lock_guard<std::mutex> lock(mu_);
-  Magazine* m = full_;
+  Magazine* m = full_.Pop();
   if (m == nullptr) return nullptr;
-  full_ = m->next;
-  m->next = nullptr;
-  stats_.full_magazines--;
-  stats_.cached_objects -= m->count;
-  stats_.exchanges++;
-  min_full_since_decay_ =
-      std::min(min_full_since_decay_, stats_.full_magazines);
+  const uint64_t left = full_count_.fetch_sub(1, std::memory_order_relaxed) - 1;
+  cached_objects_.fetch_sub(m->count, std::memory_order_relaxed);
+  exchanges_.fetch_add(1, std::memory_order_relaxed);
+  // A racing update may be lost: the mark is a decay hint.
+  if (left < min_full_since_decay_.load(std::memory_order_relaxed)) {
+    min_full_since_decay_.store(left, std::memory_order_relaxed);
+  }
   return m;
 }
 
 Magazine* Depot::TakeEmpty() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (Magazine* m = empty_) {
-      empty_ = m->next;
-      m->next = nullptr;
-      stats_.empty_magazines--;
-      stats_.exchanges++;
-      return m;
-    }
+  if (Magazine* m = empty_.Pop()) {
+    empty_count_.fetch_sub(1, std::memory_order_relaxed);
+    exchanges_.fetch_add(1, std::memory_order_relaxed);
+    return m;
   }
   void* memory = arena_->Allocate(Magazine::Bytes(options_.magazine_capacity),
-                                  alignof(Magazine));
+                                  kMagazineAlignment);
   if (memory == nullptr) return nullptr;
   auto* m = static_cast<Magazine*>(memory);  // zeroed: next, count, sentinel
+  // A mapper's address beyond what a stack's head holds: the magazine is
+  // left unused (the arena keeps it), and the class goes uncached.
+  if (!MagazineStack::Fits(m)) return nullptr;
   m->capacity = options_.magazine_capacity;
-  std::lock_guard<std::mutex> lock(mu_);
-  stats_.magazines_made++;
-  stats_.exchanges++;
+  magazines_made_.fetch_add(1, std::memory_order_relaxed);
+  exchanges_.fetch_add(1, std::memory_order_relaxed);
   return m;
 }
 
 void Depot::PutFull(Magazine* m) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stats_.exchanges++;
-    if (stats_.full_magazines < options_.max_full) {
-      m->next = full_;
-      full_ = m;
-      stats_.full_magazines++;
-      stats_.cached_objects += m->count;
-      return;
-    }
+  exchanges_.fetch_add(1, std::memory_order_relaxed);
+  if (full_count_.fetch_add(1, std::memory_order_relaxed) < options_.max_full) {
+    cached_objects_.fetch_add(m->count, std::memory_order_relaxed);
+    full_.Push(m);
+    return;
   }
+  full_count_.fetch_sub(1, std::memory_order_relaxed);
   Spill(m);
   PutEmpty(m);
 }
 
 void Depot::PutEmpty(Magazine* m) {
-  std::lock_guard<std::mutex> lock(mu_);
   m->count = 0;
-  m->next = empty_;
-  empty_ = m;
-  stats_.empty_magazines++;
+  empty_count_.fetch_add(1, std::memory_order_relaxed);
+  empty_.Push(m);
 }
 
 void Depot::Drain() {
-  std::unique_lock<std::mutex> lock(mu_);
-  Magazine* full = TakeFullLocked(stats_.full_magazines);
-  min_full_since_decay_ = 0;
-  lock.unlock();
-  SpillAll(full);
+  min_full_since_decay_.store(0, std::memory_order_relaxed);
+  SpillFull(~uint64_t{0});
 }
 
 void Depot::Decay() {
-  std::unique_lock<std::mutex> lock(mu_);
-  Magazine* idle = TakeFullLocked(min_full_since_decay_);
-  min_full_since_decay_ = stats_.full_magazines;
-  lock.unlock();
-  SpillAll(idle);
+  SpillFull(min_full_since_decay_.load(std::memory_order_relaxed));
+  min_full_since_decay_.store(full_count_.load(std::memory_order_relaxed),
+                              std::memory_order_relaxed);
 }
 
-Magazine* Depot::TakeFullLocked(uint64_t n) {
-  Magazine* taken = nullptr;
-  for (; n > 0 && full_ != nullptr; --n) {
-    Magazine* m = full_;
-    full_ = m->next;
-    m->next = taken;
-    taken = m;
-    stats_.full_magazines--;
-    stats_.cached_objects -= m->count;
-  }
-  return taken;
-}
-
-void Depot::SpillAll(Magazine* list) {
-  while (list != nullptr) {
-    Magazine* next = list->next;
-    Spill(list);
-    PutEmpty(list);
-    list = next;
+void Depot::SpillFull(uint64_t n) {
+  for (; n > 0; --n) {
+    Magazine* m = full_.Pop();
+    if (m == nullptr) return;
+    full_count_.fetch_sub(1, std::memory_order_relaxed);
+    cached_objects_.fetch_sub(m->count, std::memory_order_relaxed);
+    Spill(m);
+    PutEmpty(m);
   }
 }
 
 void Depot::Spill(Magazine* m) {
   slab_.spill(slab_.context, m->slots(), m->count);
-  std::lock_guard<std::mutex> lock(mu_);
-  stats_.spilled_objects += m->count;
+  spilled_objects_.fetch_add(m->count, std::memory_order_relaxed);
   m->count = 0;
 }
 
 Depot::Stats Depot::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  Stats s;
+  s.full_magazines = full_count_.load(std::memory_order_relaxed);
+  s.empty_magazines = empty_count_.load(std::memory_order_relaxed);
+  s.magazines_made = magazines_made_.load(std::memory_order_relaxed);
+  s.cached_objects = cached_objects_.load(std::memory_order_relaxed);
+  s.exchanges = exchanges_.load(std::memory_order_relaxed);
+  s.spilled_objects = spilled_objects_.load(std::memory_order_relaxed);
+  return s;
 }
 
 }  // namespace magazine

@@ -4,11 +4,10 @@
 #ifndef SLABKIT_MAGAZINE_DEPOT_H_
 #define SLABKIT_MAGAZINE_DEPOT_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 
-#include "absl/base/thread_annotations.h"
 #include "magazine/magazine.h"
 #include "policy/cache.h"
 #include "slab/metadata_arena.h"
@@ -28,8 +27,12 @@ struct DepotOptions {
 // Resolves defaults for objects of `object_size` bytes.
 DepotOptions ResolveDepotOptions(DepotOptions options, size_t object_size);
 
-// Thread-safe (a mutex, held only for list operations: the slab is never
-// called with it held).
+// Lock-free: the full and the empty magazines are two Treiber stacks
+// (MagazineStack), so a thread exchanging magazines never waits for another
+// that holds a lock and was preempted (the slab behind the depot keeps its
+// own lock, which only refills and spills take). Counts and stats are
+// relaxed atomics: each exact at rest, and off by the exchanges in flight
+// while threads exchange.
 class Depot {
  public:
   struct Stats {
@@ -69,28 +72,27 @@ class Depot {
 
   Stats stats() const;
 
-  // Fork safety (pthread_atfork): takes the lock, so that no other thread
-  // holds it while the process forks; the parent and the child release it.
-  void LockForFork() const ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.lock(); }
-  void UnlockAfterFork() const ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.unlock(); }
-
  private:
-  // Unlinks up to `n` full magazines and returns them as a list.
-  Magazine* TakeFullLocked(uint64_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Returns the objects of each magazine of `list` to the slab and keeps
-  // the magazines as empty. Takes the lock itself.
-  void SpillAll(Magazine* list) ABSL_LOCKS_EXCLUDED(mu_);
+  // Takes up to `n` full magazines and spills them, keeping the magazines
+  // as empty.
+  void SpillFull(uint64_t n);
   void Spill(Magazine* m);
 
   const DepotOptions options_;
   slab::MetadataArena* const arena_;
   const SlabCallbacks slab_;
-  mutable std::mutex mu_;
-  Magazine* full_ ABSL_GUARDED_BY(mu_) = nullptr;
-  Magazine* empty_ ABSL_GUARDED_BY(mu_) = nullptr;
-  Stats stats_ ABSL_GUARDED_BY(mu_);
+  MagazineStack full_;
+  MagazineStack empty_;
+  // Full magazines pushed or being pushed: PutFull counts before it pushes
+  // and TakeFull after it pops, so this is never below what full_ holds.
+  std::atomic<uint64_t> full_count_{0};
   // The fewest full magazines held since the last Decay.
-  uint64_t min_full_since_decay_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<uint64_t> min_full_since_decay_{0};
+  std::atomic<uint64_t> empty_count_{0};
+  std::atomic<uint64_t> cached_objects_{0};
+  std::atomic<uint64_t> magazines_made_{0};
+  std::atomic<uint64_t> exchanges_{0};
+  std::atomic<uint64_t> spilled_objects_{0};
 };
 
 }  // namespace magazine

@@ -1,5 +1,7 @@
 #include "magazine/depot.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <thread>
@@ -143,6 +145,54 @@ TEST_F(DepotTest, ConcurrentExchangesLoseNothing) {
   EXPECT_EQ(s.cached_objects, 16 * s.full_magazines);
   EXPECT_EQ(s.magazines_made, s.full_magazines + s.empty_magazines);
   EXPECT_TRUE(slab_.spilled.empty());
+}
+
+// Threads pop and push the same magazines as fast as they can: every
+// magazine stays in the stack or in one thread's hands, never in two.
+TEST_F(DepotTest, StackKeepsEveryMagazineOnceUnderConcurrentUse) {
+  constexpr int kMagazines = 8;
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 200000;
+  MagazineStack stack;
+  std::vector<Magazine*> all;
+  for (int i = 0; i < kMagazines; ++i) {
+    auto* m = static_cast<Magazine*>(
+        arena_.Allocate(Magazine::Bytes(4), kMagazineAlignment));
+    ASSERT_TRUE(MagazineStack::Fits(m));
+    all.push_back(m);
+    stack.Push(m);
+  }
+  std::atomic<int> holders[kMagazines] = {};
+  std::atomic<bool> shared{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kRounds; ++i) {
+        Magazine* m = stack.Pop();
+        if (m == nullptr) continue;
+        const int index = static_cast<int>(
+            std::find(all.begin(), all.end(), m) - all.begin());
+        if (holders[index].fetch_add(1) != 0) shared = true;
+        holders[index].fetch_sub(1);
+        stack.Push(m);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_FALSE(shared) << "a magazine was popped by two threads at once";
+  std::vector<Magazine*> left;
+  while (Magazine* m = stack.Pop()) left.push_back(m);
+  std::sort(left.begin(), left.end());
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(left, all);
+}
+
+TEST(MagazineStackTest, FitsOnlyAlignedAddressesBelow2To47) {
+  alignas(64) static char memory[128];
+  EXPECT_TRUE(MagazineStack::Fits(reinterpret_cast<Magazine*>(memory)));
+  EXPECT_FALSE(MagazineStack::Fits(reinterpret_cast<Magazine*>(memory + 8)));
+  EXPECT_FALSE(
+      MagazineStack::Fits(reinterpret_cast<Magazine*>(uintptr_t{1} << 47)));
 }
 
 }  // namespace

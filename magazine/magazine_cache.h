@@ -106,8 +106,9 @@ struct MagazineCacheT {
   static bool TryCounts(const PerClass& c, CachedCounts* out) {
     return magazine::TryCountsOf(&Table::totals, c.cached_.id, out);
   }
-  static void LockForFork(PerClass& c) { c.depot_.LockForFork(); }
-  static void UnlockAfterFork(PerClass& c) { c.depot_.UnlockAfterFork(); }
+  // The depot is lock-free: a fork finds no lock of its held.
+  static void LockForFork(PerClass&) {}
+  static void UnlockAfterFork(PerClass&) {}
   static bool TakeSample(PerClass& c, size_t object_size) {
     return magazine::TakeSample(Table::Ref(), c.cached_.id, object_size);
   }
