@@ -237,7 +237,10 @@ GuardedPool::GuardedPool(const SampledClass& cls, char* chunk, Slot* slots,
       free_count_(num_slots),
       quarantine_(quarantine),
       quarantine_capacity_(
-          std::max<size_t>(1, std::min<size_t>(64, num_slots / 2))) {
+          std::max<size_t>(1, std::min<size_t>(64, num_slots / 2))),
+      keep_resident_(cls.protect_released &&
+                     data_bytes == cls.mapper.page_size() &&
+                     cls.mapper.CanUnprotect()) {
   // Lowest slots first.
   for (size_t i = 0; i < num_slots; ++i) {
     free_[i] = static_cast<uint16_t>(num_slots - 1 - i);
@@ -315,6 +318,18 @@ void* GuardedPool::Allocate(uint64_t weighted_bytes) {
   if (slot.committed) {
     // Released unprotected: still readable, and holding its last bytes.
     memset(ObjectOf(index), 0, cls_.size);
+  } else if (slot.resident) {
+    // Released protected with its page kept: made accessible again, with
+    // no page to fault in.
+    const bool ok = cls_.mapper.Unprotect(SlotBase(index), data_bytes_).ok();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ok) {
+      free_[free_count_++] = static_cast<uint16_t>(index);
+      return nullptr;
+    }
+    slot.resident = false;
+    resident_count_--;
+    memset(ObjectOf(index), 0, cls_.size);  // the last owner's bytes
   } else if (!cls_.mapper.Commit(SlotBase(index), data_bytes_).ok()) {
     std::lock_guard<std::mutex> lock(mu_);
     free_[free_count_++] = static_cast<uint16_t>(index);
@@ -365,10 +380,27 @@ GuardedPool::ReleaseResult GuardedPool::Release(void* p,
   slot.release_depth = static_cast<uint8_t>(
       absl::GetStackTrace(slot.release_stack, kStackDepth, 1));
   if (cls_.protect_released) {
-    // Give the pages back and make them inaccessible: a use after release
-    // faults. (Failures leave the slot readable; it is still quarantined.)
-    (void)cls_.mapper.Decommit(SlotBase(index), data_bytes_);
-    (void)cls_.mapper.Protect(SlotBase(index), data_bytes_);
+    // Make the pages inaccessible, so that a use after release faults, and
+    // give them back, unless the slot is one page and fewer than a
+    // quarantine's worth are kept: then only protected, so that reusing it
+    // makes one system call and faults no page. (Failures leave the slot
+    // readable; it is still quarantined.)
+    bool keep = false;
+    if (keep_resident_) {
+      std::lock_guard<std::mutex> lock(mu_);
+      keep = resident_count_ < quarantine_capacity_;
+      if (keep) resident_count_++;
+    }
+    if (keep && cls_.mapper.Protect(SlotBase(index), data_bytes_).ok()) {
+      slot.resident = true;
+    } else {
+      if (keep) {
+        std::lock_guard<std::mutex> lock(mu_);
+        resident_count_--;
+      }
+      (void)cls_.mapper.Decommit(SlotBase(index), data_bytes_);
+      (void)cls_.mapper.Protect(SlotBase(index), data_bytes_);
+    }
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (!cls_.protect_released) {

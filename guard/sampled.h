@@ -195,7 +195,10 @@ class GuardedPool {
     uint8_t alloc_depth;
     uint8_t release_depth;
     bool committed;  // kept committed and readable while released
-    uint8_t site;    // its allocation site's index
+    // Released protected with its page kept (keep_resident_): made
+    // accessible and cleared when handed out again.
+    bool resident;
+    uint8_t site;  // its allocation site's index
     Note note;
     uint64_t weighted_bytes;
     void* alloc_stack[kStackDepth];
@@ -238,6 +241,10 @@ class GuardedPool {
   size_t quarantine_head_ ABSL_GUARDED_BY(mu_) = 0;
   size_t quarantine_count_ ABSL_GUARDED_BY(mu_) = 0;
   const size_t quarantine_capacity_;
+  // One-page slots of a pool that protects released ones keep their page
+  // (protected) while fewer than quarantine_capacity_ do (resident_count_).
+  const bool keep_resident_;
+  size_t resident_count_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Installs (once per process) the SIGSEGV and SIGBUS handler that reports

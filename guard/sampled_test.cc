@@ -68,6 +68,51 @@ TEST_F(GuardedPoolTest, SlotsComeBackAfterQuarantineAndRunOutCleanly) {
     ASSERT_NE(pool->Allocate(), nullptr);
 }
 
+// Whether the page holding `p` is resident (mincore).
+bool Resident(const void* p) {
+  const uintptr_t page = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{4095};
+  unsigned char vec = 0;
+  EXPECT_EQ(mincore(reinterpret_cast<void*>(page), 4096, &vec), 0);
+  return (vec & 1) != 0;
+}
+
+// A pool that protects released samples (the hardened flavour's) keeps a
+// one-page slot's page, protected, for up to a quarantine's worth of slots,
+// and gives the rest back; a use after release faults either way, and the
+// slots are handed out again zeroed.
+TEST_F(GuardedPoolTest, ProtectedOnePageSlotsKeepTheirPageUpToAQuarantine) {
+  id_ = slab::NewClassId();
+  GuardedPool* pool =
+      GuardedPool::Create({id_, "protected", 100, 16, MapperRef(&mapper_),
+                           /*protect_released=*/true},
+                          &arena_);
+  ASSERT_NE(pool, nullptr);
+  constexpr size_t kQuarantine = 64;  // min(64, slots / 2)
+  std::vector<char*> objects;
+  for (size_t i = 0; i < kQuarantine + 10; ++i) {
+    objects.push_back(static_cast<char*>(pool->Allocate()));
+    ASSERT_NE(objects.back(), nullptr);
+    memset(objects.back(), 0xab, 100);
+  }
+  for (char* p : objects)
+    ASSERT_EQ(pool->Release(p), GuardedPool::ReleaseResult::kOk);
+  for (size_t i = 0; i < objects.size(); ++i) {
+    EXPECT_EQ(Resident(objects[i]), i < kQuarantine) << "object " << i;
+  }
+  EXPECT_DEATH((void)*static_cast<volatile char*>(objects[0]),
+               "use after free");
+  EXPECT_DEATH((void)*static_cast<volatile char*>(objects.back()),
+               "use after free");
+  std::set<char*> released(objects.begin(), objects.end());
+  size_t reused = 0;
+  while (char* p = static_cast<char*>(pool->Allocate())) {
+    if (released.count(p) == 0) continue;
+    ++reused;
+    for (int i = 0; i < 100; ++i) ASSERT_EQ(p[i], 0) << "a last owner's byte";
+  }
+  EXPECT_EQ(reused, objects.size());
+}
+
 // A page no access may touch: a fault outside every pool.
 volatile int* InaccessiblePage() {
   void* page =
