@@ -27,9 +27,11 @@ class SampleSites {
   static_assert(kSites >= 2 && kSites <= 256, "sites are indexed by a byte");
 
  public:
-  // Counts an allocation of `size` bytes made from `stack`; returns its
-  // site's index.
+  // Counts an allocation of `size` bytes made from `stack` (its first
+  // kSampleStackDepth frames); returns its site's index.
   uint8_t Count(void* const* stack, int depth, size_t size) {
+    if (depth > kSampleStackDepth) depth = kSampleStackDepth;
+    if (depth < 0) depth = 0;
     uint64_t hash = 0xcbf29ce484222325u;  // FNV-1a over the frames and size
     for (int i = 0; i < depth; ++i) {
       hash = (hash ^ reinterpret_cast<uintptr_t>(stack[i])) * 0x100000001b3u;

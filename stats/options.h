@@ -27,7 +27,7 @@ struct Options {
   // decay_ms=N: idle memory goes back to the OS after about N ms (0: at
   // once, -1: never); background_thread=0|1: who gives it back
   // (allocator/decay.h).
-  int64_t decay_ms = 1000;
+  int64_t decay_ms = 100;
   bool background_thread = false;
 };
 

@@ -62,7 +62,7 @@ TEST(OptionsTest, NothingSetKeepsDefaults) {
   EXPECT_EQ(Warnings(",,", &o, &warnings), "");
   EXPECT_FALSE(o.stats_at_exit);
   EXPECT_EQ(o.sample_interval, -1);
-  EXPECT_EQ(o.decay_ms, 1000);
+  EXPECT_EQ(o.decay_ms, 100);
   EXPECT_FALSE(o.background_thread);
 }
 
@@ -75,7 +75,7 @@ TEST(OptionsTest, UnknownKeysAndBadValuesWarnAndAreIgnored) {
       &o, &warnings);
   EXPECT_EQ(warnings, 5);
   EXPECT_NE(text.find("bad value in \"decay_ms=-2\""), std::string::npos);
-  EXPECT_EQ(o.decay_ms, 1000);
+  EXPECT_EQ(o.decay_ms, 100);
   EXPECT_NE(text.find("unknown option \"colour=blue\", ignored"),
             std::string::npos);
   EXPECT_NE(text.find("bad value in \"stats=yes\""), std::string::npos);
