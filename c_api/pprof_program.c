@@ -15,8 +15,9 @@
  *       writes the peak-heap profile to PEAK and the heap profile to HEAP
  *       (proto), and prints the bytes live at the peak.
  *   pprof_program reset PEAK HEAP      as peak, but the sessions are
- *       released and churned before slabkit_reset_heap_profile, and 2 MiB
- *       allocated from after_reset kept live after it.
+ *       released and churned before slabkit_reset_heap_profile, and 10 MiB
+ *       (below the 20 MiB peak before it) allocated from after_reset kept
+ *       live after it.
  *   pprof_program malloc               20 MiB live in 100-byte malloc blocks
  *       from allocate_buffers and 30 MiB in 320 KiB large blocks from
  *       allocate_large_blocks (as many again allocated there and freed),
@@ -89,8 +90,10 @@ __attribute__((noinline)) void after_peak(slabkit_class cls) {
   }
 }
 
+enum { kAfterReset = 10 << 20 };
+
 __attribute__((noinline)) void after_reset(slabkit_class cls) {
-  for (int i = 0; i < (2 << 20) / kSessionSize; ++i) {
+  for (int i = 0; i < kAfterReset / kSessionSize; ++i) {
     live[num_live++] = slabkit_allocate(cls);
   }
 }
@@ -126,7 +129,7 @@ static int peak(const char* peak_path, const char* heap_path, int reset) {
     return 1;
   }
   printf("peak %d\n",
-         (reset ? 2 << 20 : kSessions) / kSessionSize * kSessionSize);
+         (reset ? kAfterReset : kSessions) / kSessionSize * kSessionSize);
   return 0;
 }
 

@@ -77,9 +77,11 @@ expect_estimate_on_top "$top" grow_to_peak "$true_peak" "peak"
 grep -q 'after_peak' <<<"$top" && fail "peak: after_peak, allocated after the peak, is in it"
 expect_on_top "$(pprof_top "$TEST_TMPDIR/now.pb")" after_peak "in use after the peak"
 
-# After slabkit_reset_heap_profile, the peak is the largest heap since, and
-# the allocations are those since.
-out=$(SLABKIT_OPTIONS=sample_interval=$interval "$prog" reset "$TEST_TMPDIR/reset_peak.pb" "$TEST_TMPDIR/reset_now.pb") \
+# After slabkit_reset_heap_profile, the peak is the largest heap since (10
+# MiB, below the 20 MiB before the reset), and the allocations are those
+# since. Sampled twice as often: about 320 samples of the 10 MiB (a class
+# keeps at most 511 live samples).
+out=$(SLABKIT_OPTIONS=sample_interval=$((interval / 2)) "$prog" reset "$TEST_TMPDIR/reset_peak.pb" "$TEST_TMPDIR/reset_now.pb") \
   || fail "reset program exited $?"
 top=$(pprof_top "$TEST_TMPDIR/reset_peak.pb")
 echo "$top"
