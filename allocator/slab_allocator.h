@@ -261,11 +261,12 @@ class SlabAllocator {
   // Fork safety. LockForFork takes every lock of the allocator (each
   // class's slab and guarded-pool locks, then the metadata arena's; depots
   // are lock-free), in an order no other path takes them in reverse;
-  // UnlockAfterFork, in the parent and in the child, releases them. Process-wide allocators are
-  // locked so around every fork (AddProcessAllocator), so that a child can
-  // allocate even when another thread of the parent was in a slow path at
-  // the fork. The registry of per-thread caches, shared by all allocators,
-  // is locked once, after them all (magazine::LockRegistryForFork).
+  // UnlockAfterFork, in the parent and in the child, releases them.
+  // Process-wide allocators are locked so around every fork
+  // (AddProcessAllocator), so that a child can allocate even when another
+  // thread of the parent was in a slow path at the fork. The registry of
+  // per-thread caches, shared by all allocators, is locked once, after them all
+  // (magazine::LockRegistryForFork).
   void LockForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
   void UnlockAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
@@ -411,9 +412,8 @@ void* SlabAllocator<Config>::AllocateSlow(ClassId cls) {
       if (Cache::TakeSample(c->cache, c->geometry.object_size) &&
           !c->caches_objects) {
         // What the sample stands for: its size over its probability.
-        const uint64_t weighted_bytes = static_cast<uint64_t>(
-            SampleWeight(c->size, guard::SampleInterval()) *
-            static_cast<double>(c->size));
+        const uint64_t weighted_bytes =
+            SampledBytes(c->size, guard::SampleInterval());
         if (void* guarded =
                 c->AllocateGuarded(&arena_, kProtectSamples, weighted_bytes)) {
           SampleAllocated(weighted_bytes);

@@ -50,14 +50,11 @@ class SampleTable {
   // (live 1, allocations 0) and every site (live 0, allocations n).
   template <typename F>
   void ForEachSample(F&& f) const {
+    ForEachHeld([&](size_t size, void* const* stack, int depth) {
+      f(size, stack, depth, uint64_t{1}, uint64_t{0});
+    });
     const Storage* s = storage_.load(std::memory_order_acquire);
     if (s == nullptr) return;
-    ForEachLive(*s, [&](const Record& r) {
-      void* const* stack;
-      int depth;
-      s->sites.Stack(r.site, &stack, &depth);
-      f(r.size, stack, depth, uint64_t{1}, uint64_t{0});
-    });
     s->sites.ForEach(
         [&](void* const* stack, int depth, size_t size, uint64_t allocations) {
           f(size, stack, depth, uint64_t{0}, allocations);
@@ -69,12 +66,13 @@ class SampleTable {
   void ForEachHeld(F&& f) const {
     const Storage* s = storage_.load(std::memory_order_acquire);
     if (s == nullptr) return;
-    ForEachLive(*s, [&](const Record& r) {
+    for (const Record& r : s->records) {
+      if (!r.live.load(std::memory_order_acquire)) continue;
       void* const* stack;
       int depth;
       s->sites.Stack(r.site, &stack, &depth);
       f(r.size, stack, depth);
-    });
+    }
   }
 
  private:
@@ -91,12 +89,6 @@ class SampleTable {
     size_t free_count;
   };
 
-  template <typename F>
-  static void ForEachLive(const Storage& s, F&& f) {
-    for (const Record& r : s.records) {
-      if (r.live.load(std::memory_order_acquire)) f(r);
-    }
-  }
   // The records, mapped on first use; null when memory cannot be had.
   Storage* GetStorage();
 

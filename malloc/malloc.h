@@ -473,8 +473,7 @@ class Malloc {
                                                             bool zero) {
     void* stack[guard::kSampleStackDepth];
     LargeAllocator::Sample sample;
-    sample.weighted_bytes = static_cast<uint64_t>(
-        SampleWeight(n, guard::SampleInterval()) * static_cast<double>(n));
+    sample.weighted_bytes = SampledBytes(n, guard::SampleInterval());
     sample.stack = stack;
     sample.depth = absl::GetStackTrace(stack, guard::kSampleStackDepth, 1);
     void* p = state().large.Allocate(n, alignment, zero, &sample);

@@ -40,6 +40,11 @@ enum class ProfileKind { kHeap = 0, kPeak = 1 };
 // bytes stands for, when one byte in `interval` is sampled (as Go's
 // scaleHeapSample): 1 / (1 - e^(-size/interval)).
 double SampleWeight(size_t size, uint64_t interval);
+// The bytes a sample of `size` bytes stands for: its size times its weight.
+inline uint64_t SampledBytes(size_t size, uint64_t interval) {
+  return static_cast<uint64_t>(SampleWeight(size, interval) *
+                               static_cast<double>(size));
+}
 
 // What for_each hands a profile writer: a live sampled object (live 1,
 // allocations 0) or an allocation site's sampled allocations since start
