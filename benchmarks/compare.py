@@ -67,7 +67,7 @@ B = "benchmarks/"
 WORKLOADS = [
     Workload("larson", "server: blocks freed by other threads, thread churn",
              [B + "larson", "--epochs=20", "--operations=400000"],
-             [B + "larson", "--epochs=4", "--operations=20000"]),
+             [B + "larson", "--epochs=4", "--operations=400000"]),
     Workload("xmalloc", "producers allocate, consumers free",
              [B + "xmalloc", "--batches=20000"], [B + "xmalloc", "--batches=1000"]),
     Workload("mstress", "many sizes, migration between threads, thread churn",
