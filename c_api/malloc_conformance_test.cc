@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -132,6 +133,58 @@ TEST(MallocTest, CallocZeroesAndChecksOverflow) {
   void* z = calloc(0, 16);
   EXPECT_NE(z, nullptr);
   free(z);
+}
+
+// The pages of [p, p + n) that are resident (or map the zero page: a read
+// maps it).
+size_t ResidentPages(const char* p, size_t n) {
+  const uintptr_t from =
+      (reinterpret_cast<uintptr_t>(p) + kPage - 1) & ~(kPage - 1);
+  const uintptr_t to = (reinterpret_cast<uintptr_t>(p) + n) & ~(kPage - 1);
+  if (to <= from) return 0;
+  std::vector<unsigned char> pages((to - from) / kPage);
+  EXPECT_EQ(mincore(reinterpret_cast<void*>(from), to - from, pages.data()), 0);
+  size_t resident = 0;
+  for (unsigned char v : pages) resident += v & 1;
+  return resident;
+}
+
+// Whether the kernel backs any anonymous memory with huge pages, so that a
+// write faults in the 2 MiB around it.
+bool HugePagesAlways() {
+  char mode[128] = {};
+  const int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY);
+  if (fd < 0) return false;
+  const ssize_t n = read(fd, mode, sizeof(mode) - 1);
+  close(fd);
+  return n > 0 && strstr(mode, "[always]") != nullptr;
+}
+
+// A block never handed out before is memory fresh from the OS: malloc does
+// not read or write it (the hardened flavour's write-after-free check skips
+// it; its canaries are at the block's end), so its pages stay unbacked until
+// the program uses them. Earlier tests freed a few blocks of the class,
+// which come back first: most of the 64 are fresh.
+TEST(MallocTest, FreshBlocksAreNotTouched) {
+  if (HugePagesAlways()) GTEST_SKIP() << "transparent huge pages: always";
+  constexpr size_t kSize = 120000;
+  constexpr int kBlocks = 64;
+  std::vector<char*> blocks;
+  int untouched = 0;
+  for (int i = 0; i < kBlocks; ++i) {
+    char* p = static_cast<char*>(malloc(Opaque(kSize)));
+    ASSERT_NE(p, nullptr);
+    // The canary after the block's end, and the tail canary, are in the
+    // last pages: only the first kSize - 2 pages are looked at.
+    if (ResidentPages(p, kSize - 2 * kPage) == 0) untouched++;
+    blocks.push_back(p);
+  }
+  EXPECT_GE(untouched, kBlocks * 3 / 4);
+  for (char* p : blocks) {
+    memset(p, 1, kSize);
+    EXPECT_GT(ResidentPages(p, kSize), 0u);
+    free(p);
+  }
 }
 
 void Fill(char* p, size_t n, char seed) {

@@ -67,6 +67,44 @@ TEST_F(CanaryTest, AllZeroAndFindNonzero) {
   EXPECT_EQ(FindNonzero(slot_, slot_ + sizeof(slot_)), slot_ + 77);
 }
 
+// Every 8-aligned range in a buffer, inline sizes and memset's: AllZero
+// sees any one nonzero byte in the range and none outside it.
+TEST(ZeroRangeTest, AllZeroSeesEveryByteOfTheRangeOnly) {
+  alignas(16) static char buffer[1024 + 32];
+  for (size_t from = 0; from <= 24; from += 8) {
+    for (size_t n = 8; n <= 1024; n += 8) {
+      char* a = buffer + 8 + from;
+      memset(buffer, 0, sizeof(buffer));
+      buffer[7 + from] = 1;  // just before
+      a[n] = 1;              // just after
+      ASSERT_TRUE(AllZero(a, a + n)) << from << " " << n;
+      for (size_t i : {size_t{0}, n / 2, n - 1}) {
+        a[i] = 1;
+        ASSERT_FALSE(AllZero(a, a + n)) << from << " " << n << " " << i;
+        a[i] = 0;
+      }
+    }
+  }
+}
+
+// ZeroFill clears exactly its range, at every size up to and beyond
+// kInlineZeroBytes.
+TEST(ZeroRangeTest, ZeroFillClearsTheRangeOnly) {
+  alignas(16) static char buffer[1024 + 32];
+  for (size_t from = 0; from <= 24; from += 8) {
+    for (size_t n = 8; n <= 1024; n += 8) {
+      char* a = buffer + 8 + from;
+      memset(buffer, 0x5a, sizeof(buffer));
+      ZeroFill(a, a + n);
+      for (size_t i = 0; i < sizeof(buffer); ++i) {
+        const bool inside = buffer + i >= a && buffer + i < a + n;
+        ASSERT_EQ(buffer[i], inside ? 0 : 0x5a)
+            << "from " << from << " n " << n << " at " << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace guard
 }  // namespace slabkit

@@ -80,6 +80,7 @@ struct NoObjectChecks {
   uint8_t OnTakeBack(void*, const ObjectRecord&) const {
     return slab::kObjectHeld;
   }
+  void OnTaken(void*, const ObjectRecord&) const {}
 };
 
 // What the fast paths do besides caching, as bits of their kFlags.
@@ -161,7 +162,8 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* Allocate(uint32_t id, Slow&& slow,
 // With object states, checks.OnTakeBack(p, record) runs once p is known to
 // be an object start, and returns the state byte a held object has (the
 // caller may keep more in it); p is taken when its state is that byte,
-// atomically made released. slow() must check what the fast path did not.
+// atomically made released, and checks.OnTaken(p, record) then runs. slow()
+// must check what the fast path did not.
 template <typename Tag, uint32_t kFlags, typename Slow,
           typename Checks = NoObjectChecks>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void ReleaseOwned(
@@ -206,6 +208,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void ReleaseOwned(
             __ATOMIC_RELAXED, __ATOMIC_RELAXED))) {
       return slow();  // not held: the slow path says why
     }
+    checks.OnTaken(p, record);
   }
   *top = p;
   if constexpr ((kFlags & kRandomReuse) != 0) {

@@ -45,11 +45,11 @@ void ReportOverwrittenCanary(char* slot, size_t size, size_t requested,
 }
 
 void ReportSlabRelease(void* p, uint32_t id, uint8_t state, Family family) {
-  const auto allocated_by = static_cast<Family>(state >> kFamilyShift);
-  if (allocated_by != family) {
-    ReportMismatchedRelease(p, slab::ChunkOf(p)->class_name, id, allocated_by,
-                            family);
-  }
+  ReportMismatchedRelease(p, slab::ChunkOf(p)->class_name, id,
+                          static_cast<Family>(state >> kFamilyShift), family);
+}
+
+void ReportWrongSize(void* p, uint32_t id) {
   Report(Misuse::kSizeMismatch, p, id);  // not the size allocated
 }
 

@@ -68,8 +68,11 @@ inline Regions CanaryRegions(size_t size, size_t requested) {
                                          uint32_t id);
 [[noreturn]] void ReportOverwrittenCanary(char* slot, size_t slot_size,
                                           size_t requested, uint32_t id);
+// p held by another family than `family` (its state byte `state`).
 [[noreturn]] void ReportSlabRelease(void* p, uint32_t id, uint8_t state,
                                     Family family);
+// A sized release of p with a size it was not allocated with.
+[[noreturn]] void ReportWrongSize(void* p, uint32_t id);
 
 }  // namespace block_checks_internal
 
@@ -101,9 +104,14 @@ class SlabBlockChecks {
                                                      uint32_t id) {
     using namespace block_checks_internal;
     char* slot = static_cast<char*>(p);
-    // Released blocks are zeros (so are fresh ones): anything else was
-    // written after a free.
-    if (ABSL_PREDICT_FALSE(!guard::AllZero(slot, slot + r.slot_size))) {
+    // Released blocks are zeros: anything else was written after a free. A
+    // slot whose size record is 0 was never handed out: fresh from the
+    // mapper's Commit, it reads as zeros and is not read (a read would map
+    // the zero page, and the program's first write would then fault twice
+    // and flush the TLB). A span decommitted by decay keeps its records, so
+    // its slots are checked when reused.
+    if (ABSL_PREDICT_TRUE(*r.requested != 0) &&
+        ABSL_PREDICT_FALSE(!guard::AllZero(slot, slot + r.slot_size))) {
       ReportWrittenWhileFree(slot, r.slot_size, id);
     }
     *r.requested = static_cast<uint32_t>(requested);
@@ -113,36 +121,44 @@ class SlabBlockChecks {
     WriteCanaries(slot, r.slot_size, requested);
   }
 
-  // A block about to be released by `family`, `sized` the size the caller
-  // gave (0: none). Returns the state byte of a block `family` holds; the
-  // caller takes p only if its state is that byte. Checks nothing unless it
-  // is (the caller's release path says what p is), but reports a block
-  // held by another family. Otherwise reports a size that does not match,
-  // or a canary of p's that was overwritten (an overflow of p's, or an
-  // underflow of the block after its slot), then fills p with zeros. Each
+  // A block about to be released by `family`: returns the state byte of a
+  // block `family` holds, which the caller exchanges for released; when p's
+  // state is not that byte, the caller's release path reports why, and
+  // CheckTakeBack a block held by another family. Reads no state: the
+  // exchange is the state line's one access (a load before it would take
+  // the line shared, then again to write it).
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static uint8_t OnTakeBack(Family family) {
+    return HeldBy(family);
+  }
+  static void CheckTakeBack(void* p, const BlockRecord& r, Family family,
+                            uint32_t id) {
+    const uint8_t state = __atomic_load_n(r.state, __ATOMIC_RELAXED);
+    if (ABSL_PREDICT_FALSE(state != HeldBy(family) &&
+                           (state & kStateMask) == slab::kObjectHeld)) {
+      block_checks_internal::ReportSlabRelease(p, id, state, family);
+    }
+  }
+
+  // A block just taken back (its state exchanged for released), `sized` the
+  // size the caller gave (0: none): reports a size that does not match, or
+  // a canary of p's that was overwritten (an overflow of p's, or an
+  // underflow of the block after its slot), then fills p with zeros. After
+  // the exchange, so that the fill's stores need not drain before it. Each
   // block checks only its own slot, so checks never race with the
   // neighbours' owners.
-  ABSL_ATTRIBUTE_ALWAYS_INLINE static uint8_t OnTakeBack(
-      void* p, const BlockRecord& r, Family family, size_t sized, uint32_t id) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void OnTaken(void* p,
+                                                   const BlockRecord& r,
+                                                   size_t sized, uint32_t id) {
     using namespace block_checks_internal;
-    const uint8_t held = HeldBy(family);
-    const uint8_t state = __atomic_load_n(r.state, __ATOMIC_RELAXED);
-    if (ABSL_PREDICT_FALSE(state != held)) {
-      if ((state & kStateMask) == slab::kObjectHeld) {
-        ReportSlabRelease(p, id, state, family);
-      }
-      return held;
-    }
     char* slot = static_cast<char*>(p);
     const size_t requested = *r.requested;
     if (ABSL_PREDICT_FALSE(sized != 0 && sized != requested)) {
-      ReportSlabRelease(p, id, state, family);
+      ReportWrongSize(p, id);
     }
     if (ABSL_PREDICT_FALSE(!CanariesIntact(slot, r.slot_size, requested))) {
       ReportOverwrittenCanary(slot, r.slot_size, requested, id);
     }
-    memset(slot, 0, r.slot_size);
-    return held;
+    guard::ZeroFill(slot, slot + r.slot_size);
   }
 
   // The same for the slow paths, at `loc` (an object start). OnRelease
@@ -155,9 +171,11 @@ class SlabBlockChecks {
   static void OnRelease(void* p, const slab::Location& loc, Family family,
                         size_t sized) {
     const BlockRecord r = RecordOf(loc);
-    const uint8_t held = OnTakeBack(p, r, family, sized, loc.class_id);
-    if (held != slab::kObjectHeld &&
-        __atomic_load_n(r.state, __ATOMIC_RELAXED) == held) {
+    CheckTakeBack(p, r, family, loc.class_id);
+    const uint8_t held = OnTakeBack(family);
+    if (__atomic_load_n(r.state, __ATOMIC_RELAXED) != held) return;
+    OnTaken(p, r, sized, loc.class_id);
+    if (held != slab::kObjectHeld) {
       __atomic_store_n(r.state, slab::kObjectHeld, __ATOMIC_RELAXED);
     }
   }

@@ -365,9 +365,12 @@ class Malloc {
     size_t sized;
     uint32_t id;
     ABSL_ATTRIBUTE_ALWAYS_INLINE uint8_t
-    OnTakeBack(void* p, const typename Cache::ObjectRecord& r) const {
-      return SlabBlockChecks::OnTakeBack(p, {r.state, r.size, r.slot_size}, F,
-                                         sized, id);
+    OnTakeBack(void*, const typename Cache::ObjectRecord&) const {
+      return SlabBlockChecks::OnTakeBack(F);
+    }
+    ABSL_ATTRIBUTE_ALWAYS_INLINE void OnTaken(
+        void* p, const typename Cache::ObjectRecord& r) const {
+      SlabBlockChecks::OnTaken(p, {r.state, r.size, r.slot_size}, sized, id);
     }
   };
 
