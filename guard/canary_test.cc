@@ -70,7 +70,7 @@ TEST_F(CanaryTest, AllZeroAndFindNonzero) {
 // Every 8-aligned range in a buffer, inline sizes and memset's: AllZero
 // sees any one nonzero byte in the range and none outside it.
 TEST(ZeroRangeTest, AllZeroSeesEveryByteOfTheRangeOnly) {
-  alignas(16) static char buffer[1024 + 32];
+  alignas(16) static char buffer[1024 + 48];
   for (size_t from = 0; from <= 24; from += 8) {
     for (size_t n = 8; n <= 1024; n += 8) {
       char* a = buffer + 8 + from;
@@ -90,7 +90,7 @@ TEST(ZeroRangeTest, AllZeroSeesEveryByteOfTheRangeOnly) {
 // ZeroFill clears exactly its range, at every size up to and beyond
 // kInlineZeroBytes.
 TEST(ZeroRangeTest, ZeroFillClearsTheRangeOnly) {
-  alignas(16) static char buffer[1024 + 32];
+  alignas(16) static char buffer[1024 + 48];
   for (size_t from = 0; from <= 24; from += 8) {
     for (size_t n = 8; n <= 1024; n += 8) {
       char* a = buffer + 8 + from;
