@@ -1,6 +1,9 @@
 // Counters are exact under concurrency, with every thread's caches taken
 // into account: no flush, no idle-memory call needed.
+#include <sched.h>
+
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -88,6 +91,43 @@ TEST(StatsTest, LiveNeverReadsBelowWhatStaysLive) {
   for (std::thread& t : churners) t.join();
   EXPECT_EQ(low_reads, 0u);
   for (void* p : held) DefaultAllocator().Release(cls, p);
+}
+
+// A thread preempted inside a registry write (a thread's first cached call,
+// a flush, an exit) leaves the write under way until it runs again. A
+// reader on the same CPU must let it run rather than spin: here a thread
+// that flushes its cache without pause shares one CPU with the reader, so
+// the reader's turn often begins while the flusher is inside a write.
+TEST(StatsTest, ReadsSucceedWhileARegistryWriterWaitsForTheCpu) {
+  cpu_set_t one_cpu;
+  CPU_ZERO(&one_cpu);
+  CPU_SET(sched_getcpu(), &one_cpu);
+  cpu_set_t previous;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(previous), &previous), 0);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one_cpu), &one_cpu), 0);
+  const ClassId cls = *DefaultAllocator().Register({"flushed", 32});
+  std::atomic<bool> stop{false};
+  std::thread flusher([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      for (int i = 0; i < 100; ++i) {
+        DefaultAllocator().Release(cls, DefaultAllocator().Allocate(cls));
+      }
+      FlushThreadCache();  // one registry write
+    }
+  });
+  int busy = 0;
+  for (int i = 0; i < 300; ++i) {
+    ClassCounters c;
+    busy +=
+        DefaultAllocator().ReadCounters(cls, &c) != Allocator::CounterRead::kOk;
+    // Let the flusher run a while, so that the next read may find it
+    // preempted in a write.
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  stop = true;
+  flusher.join();
+  ASSERT_EQ(sched_setaffinity(0, sizeof(previous), &previous), 0);
+  EXPECT_EQ(busy, 0);
 }
 
 TEST(StatsTest, GlobalStatsSumTheClassesByMapper) {

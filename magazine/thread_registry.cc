@@ -114,6 +114,9 @@ bool UnlinkLocked(ThreadRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
 void FoldCountsLocked(const ThreadRecord& r, uint32_t id)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
   ClassCache& c = r.classes[id];
+  // Most of a table's classes were never used by a thread: keeping their
+  // stores out keeps the write short, and readers wait out a write.
+  if (c.allocations == 0 && c.releases == 0) return;
   CachedCounts& total = r.totals->exited[id];
   StoreForReaders(total.allocations, total.allocations + c.allocations);
   StoreForReaders(total.releases, total.releases + c.releases);
@@ -269,8 +272,12 @@ bool TryCountsOf(const TableTotals* totals, uint32_t id,
   registry_readers.fetch_add(1, std::memory_order_seq_cst);
   bool consistent = false;
   for (int attempt = 0; attempt < kCountAttempts && !consistent; ++attempt) {
+    // A write under way, or one that began during the last attempt: its
+    // writer may be waiting for this very CPU, and spinning would only
+    // keep it waiting. sched_yield is one system call, safe in a handler.
+    if (attempt > 0) sched_yield();
     const uint64_t begin = registry_seq.load(std::memory_order_seq_cst);
-    if ((begin & 1) != 0) continue;  // a write is under way
+    if ((begin & 1) != 0) continue;
     // Every release count before any allocation count: an object released
     // before its release is read was allocated before its allocation is,
     // so the difference never falls below what stayed live throughout.

@@ -36,10 +36,12 @@ void FlushThread();
 // of threads that exited or flushed, each count as it was at one moment
 // during the read, releases read before allocations (CachedCounts).
 //
-// Async-signal-safe: takes no lock, allocates nothing, makes no system call.
-// False (and *out untouched) when the counts could not be read consistently
-// in kCountAttempts tries: a thread was exiting or flushing all along, or
-// the signal interrupted this very thread in such a change.
+// Async-signal-safe: takes no lock and allocates nothing; a write under way
+// on another thread costs a sched_yield per try, so that its writer runs
+// even when it waits for this CPU. False (and *out untouched) when the
+// counts could not be read consistently in kCountAttempts tries: threads
+// were exiting or flushing all along, or the signal interrupted this very
+// thread in such a change.
 inline constexpr int kCountAttempts = 1000;
 bool TryCountsOf(const TableTotals* totals, uint32_t id, CachedCounts* out);
 
