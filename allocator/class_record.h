@@ -61,10 +61,11 @@ struct ClassRecord {
   void* AllocateChecked();
   void ReleaseChecked(const slab::Location& loc, void* ptr);
 
-  // A sampled allocation from the class's guarded slots (made on first
-  // use, from `arena`; protect_released as guard::SampledClass has it;
-  // weighted_bytes as GuardedPool::Allocate), or nullptr to allocate
-  // normally.
+  // A sampled allocation from the class's guarded slots, or nullptr to
+  // allocate normally. A pool is made (from `arena`; protect_released as
+  // guard::SampledClass has it) when every slot of the class's pools is
+  // held, while the pools' overhead is under kMaxPoolOverheadPerSlab times
+  // what the slab reserves; weighted_bytes as GuardedPool::Allocate.
   void* AllocateGuarded(slab::MetadataArena* arena, bool protect_released,
                         uint64_t weighted_bytes);
 
@@ -107,8 +108,13 @@ struct ClassRecord {
   std::atomic<uint64_t> direct_allocations{0};
   std::atomic<uint64_t> direct_releases{0};
   std::atomic<uint64_t> cache_misses{0};
-  // The class's guarded slots, made on first sample.
-  std::atomic<guard::GuardedPool*> guarded{nullptr};
+  // The class's guarded slots, a pool made on first sample. The bound on
+  // their overhead (GuardedPool::overhead_bytes) matters only where nearly
+  // every allocation of small objects is sampled (sample_interval=1): a
+  // slot then costs a page and a guard for a few bytes. A sampling interval
+  // above the object size keeps the overhead a small fraction of the slab.
+  static constexpr size_t kMaxPoolOverheadPerSlab = 2;
+  guard::GuardedPoolList guarded;
   bool fork_locked = false;  // LockForFork took this class's locks
 
  private:
@@ -214,19 +220,28 @@ template <typename Cache, typename Stats>
 void* ClassRecord<Cache, Stats>::AllocateGuarded(slab::MetadataArena* arena,
                                                  bool protect_released,
                                                  uint64_t weighted_bytes) {
-  guard::GuardedPool* pool = guarded.load(std::memory_order_acquire);
-  if (pool == nullptr) {
+  const size_t pools = guarded.size();
+  if (void* p = guarded.Allocate(weighted_bytes)) return p;
+  guard::GuardedPool* pool;
+  {
     std::lock_guard<std::mutex> lock(mu);
-    pool = guarded.load(std::memory_order_relaxed);
-    if (pool == nullptr) {
+    if (guarded.size() == pools) {
+      if (pools > 0 &&
+          guarded.overhead_bytes() >=
+              kMaxPoolOverheadPerSlab * slab.counters().reserved_bytes) {
+        return nullptr;
+      }
       pool = guard::GuardedPool::Create(
           {id, name, size, geometry.alignment, mapper, protect_released},
           arena);
       if (pool == nullptr) return nullptr;  // tried again on a later sample
-      guarded.store(pool, std::memory_order_release);
+      guarded.Add(pool);
+    } else {
+      pool = nullptr;  // another thread added one meanwhile
     }
   }
-  return pool->Allocate(weighted_bytes);
+  return pool != nullptr ? pool->Allocate(weighted_bytes)
+                         : guarded.Allocate(weighted_bytes);
 }
 
 template <typename Cache, typename Stats>
@@ -314,9 +329,7 @@ template <typename Cache, typename Stats>
 void ClassRecord<Cache, Stats>::LockForFork() {
   mu.lock();
   Cache::LockForFork(cache);
-  if (guard::GuardedPool* pool = guarded.load(std::memory_order_acquire)) {
-    pool->LockForFork();
-  }
+  guarded.ForEach([](guard::GuardedPool& pool) { pool.LockForFork(); });
   fork_locked = true;
 }
 
@@ -325,9 +338,7 @@ void ClassRecord<Cache, Stats>::UnlockAfterFork() {
   // A class registered while the locks were taken was not locked.
   if (!fork_locked) return;
   fork_locked = false;
-  if (guard::GuardedPool* pool = guarded.load(std::memory_order_acquire)) {
-    pool->UnlockAfterFork();
-  }
+  guarded.ForEach([](guard::GuardedPool& pool) { pool.UnlockAfterFork(); });
   Cache::UnlockAfterFork(cache);
   mu.unlock();
 }

@@ -3,6 +3,7 @@
 #include "guard/sampled.h"
 
 #include <cstring>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -83,27 +84,38 @@ TEST_F(SampledTest, MisusedReleasesOfSampledObjectsAreDiagnosed) {
   EXPECT_DEATH(DefaultHardenedAllocator().Release(cls, p), "double free");
 }
 
-// Every allocation is sampled here: the first ones fill the class's guarded
-// slots; once those are all held, allocations come from the slab, and keep
-// working.
-TEST_F(SampledTest, WhenSlotsRunOutAllocationGoesOnNormally) {
+// Every allocation is sampled here. When every slot of a class's pools is
+// held, a sample gets a new pool while the pools' overhead (a page and a
+// guard per slot, for 2000 bytes) is under twice what the class's slab
+// reserves; otherwise the slab serves it, and allocation goes on.
+TEST_F(SampledTest, PoolsGrowWithTheClassWhileTheirOverheadIsBounded) {
   const ClassId cls = Register("many", 2000);
   std::vector<void*> objects;
+  std::set<const guard::GuardedPool*> pools;
   size_t guarded = 0;
-  for (int i = 0; i < 3000; ++i) {
+  for (int i = 0; i < 5000; ++i) {
     void* p = DefaultHardenedAllocator().Allocate(cls);
     ASSERT_NE(p, nullptr) << i;
-    const bool in_slot = slab::Locate(p).guarded;
-    if (in_slot) {
-      ASSERT_EQ(guarded, objects.size())
-          << "a slot after the slab served " << i;
+    if (slab::Locate(p).guarded) {
       ++guarded;
+      pools.insert(guard::GuardedPool::Of(p));
     }
     objects.push_back(p);
   }
-  EXPECT_GT(guarded, 0u) << "sampled into guarded slots";
-  EXPECT_LT(guarded, objects.size()) << "the slots ran out";
-  EXPECT_EQ(guard::GuardedPool::Of(objects[0])->live(), guarded);
+  ASSERT_FALSE(pools.empty()) << "sampled into guarded slots";
+  EXPECT_GT(pools.size(), 1u) << "the pools did not grow";
+  EXPECT_GT(guarded, (*pools.begin())->slots());
+  EXPECT_LT(guarded, objects.size()) << "the slab served none";
+  const ClassStats s = *DefaultHardenedAllocator().GetStats(cls);
+  size_t live = 0;
+  size_t overhead = 0;
+  for (const guard::GuardedPool* pool : pools) {
+    live += pool->live();
+    overhead += pool->overhead_bytes();
+  }
+  EXPECT_LE(overhead, 2 * s.reserved_bytes + (*pools.begin())->overhead_bytes())
+      << "the pools' overhead outgrew the slab";
+  EXPECT_EQ(live, guarded);
   for (void* p : objects) DefaultHardenedAllocator().Release(cls, p);
 }
 

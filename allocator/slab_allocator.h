@@ -289,16 +289,13 @@ class SlabAllocator {
            classes_[cls.value].load(std::memory_order_relaxed) == nullptr;
   }
 
-  // Calls f(const guard::GuardedPool&) for each class's pool of samples.
+  // Calls f(const guard::GuardedPool&) for each pool of samples of every
+  // class.
   template <typename F>
   void ForEachPool(F&& f) const {
     for (uint32_t id = 1; id < slab::kMaxClasses; ++id) {
       const Record* c = classes_[id].load(std::memory_order_acquire);
-      if (c == nullptr) continue;
-      if (const guard::GuardedPool* pool =
-              c->guarded.load(std::memory_order_acquire)) {
-        f(*pool);
-      }
+      if (c != nullptr) c->guarded.ForEach(f);
     }
   }
 

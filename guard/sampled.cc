@@ -289,6 +289,21 @@ GuardedPool* GuardedPool::Create(const SampledClass& cls,
   return pool;
 }
 
+void* GuardedPoolList::Allocate(uint64_t weighted_bytes) {
+  for (GuardedPool* p = newest_.load(std::memory_order_acquire); p != nullptr;
+       p = p->older_) {
+    if (void* object = p->Allocate(weighted_bytes)) return object;
+  }
+  return nullptr;
+}
+
+void GuardedPoolList::Add(GuardedPool* pool) {
+  pool->older_ = newest_.load(std::memory_order_relaxed);
+  newest_.store(pool, std::memory_order_release);
+  size_.fetch_add(1, std::memory_order_release);
+  overhead_bytes_.fetch_add(pool->overhead_bytes(), std::memory_order_relaxed);
+}
+
 GuardedPool* GuardedPool::Of(const void* p) {
   const auto* header = reinterpret_cast<const PoolChunkHeader*>(
       reinterpret_cast<uintptr_t>(p) & ~(slab::kChunkSize - 1));

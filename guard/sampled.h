@@ -99,8 +99,9 @@ struct SampledClass {
   bool protect_released;
 };
 
-// One class's guarded slots: a 4 MiB chunk of the class's mapper, holding
-// several hundred slots. Thread-safe.
+// Guarded slots of one class: a 4 MiB chunk of the class's mapper, holding
+// several hundred slots (a few for classes of a quarter megabyte); a class
+// has as many as GuardedPoolList gives it. Thread-safe.
 class GuardedPool {
  public:
   // A pool for `cls`, its records in `arena`; nullptr when memory cannot
@@ -172,6 +173,10 @@ class GuardedPool {
   // counts are statistics, not the pool's state.
   void ResetAllocations() const { sites_->Reset(); }
 
+  // The bytes the pool's slots take beyond the objects they hold (the
+  // rounding to pages, and the guard pages): what sampling costs.
+  size_t overhead_bytes() const { return num_slots_ * (stride_ - cls_.size); }
+
   // For tests: slots, and slots holding a live object.
   size_t slots() const { return num_slots_; }
   size_t live() const;
@@ -188,6 +193,8 @@ class GuardedPool {
   void UnlockAfterFork() const ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.unlock(); }
 
  private:
+  friend class GuardedPoolList;
+
   static constexpr int kStackDepth = kSampleStackDepth;
   static constexpr uint8_t kFree = 0, kHeld = 1, kQuarantined = 2;
   struct Slot {
@@ -245,6 +252,41 @@ class GuardedPool {
   // (protected) while fewer than quarantine_capacity_ do (resident_count_).
   const bool keep_resident_;
   size_t resident_count_ ABSL_GUARDED_BY(mu_) = 0;
+  // The class's pool made before this one (GuardedPoolList): set before
+  // this pool is published, never changed.
+  GuardedPool* older_ = nullptr;
+};
+
+// A class's guarded pools, newest first. A pool is added when a sample finds
+// every slot of the others held, so the samples a class holds, and with them
+// its heap profile's estimate, grow with its live bytes; pools stay for the
+// class's life. Allocate and the walks take no list lock; Add is serialized
+// by the caller.
+class GuardedPoolList {
+ public:
+  // A guarded object from the newest pool with a free slot
+  // (GuardedPool::Allocate), or nullptr when every pool's slots are held.
+  void* Allocate(uint64_t weighted_bytes);
+  // Makes `pool` the newest.
+  void Add(GuardedPool* pool);
+  size_t size() const { return size_.load(std::memory_order_acquire); }
+  // The pools' GuardedPool::overhead_bytes, summed.
+  size_t overhead_bytes() const {
+    return overhead_bytes_.load(std::memory_order_relaxed);
+  }
+  // Calls f(GuardedPool&) for each pool, newest first.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (GuardedPool* p = newest_.load(std::memory_order_acquire); p != nullptr;
+         p = p->older_) {
+      f(*p);
+    }
+  }
+
+ private:
+  std::atomic<GuardedPool*> newest_{nullptr};
+  std::atomic<size_t> size_{0};
+  std::atomic<size_t> overhead_bytes_{0};
 };
 
 // Installs (once per process) the SIGSEGV and SIGBUS handler that reports
