@@ -19,13 +19,16 @@
  *       (below the 20 MiB peak before it) allocated from after_reset kept
  *       live after it.
  *   pprof_program malloc               20 MiB live in 100-byte malloc blocks
- *       from allocate_buffers and 30 MiB in 320 KiB large blocks from
- *       allocate_large_blocks (as many again allocated there and freed),
- *       live at exit (run it under the drop-in with
- *       SLABKIT_OPTIONS=profile=1,...); prints the bytes of each.
+ *       from allocate_buffers, 30 MiB in 320 KiB large blocks from
+ *       allocate_large_blocks (as many again allocated there and freed) and
+ *       80 MiB in 200 KiB blocks from allocate_medium_blocks (a class whose
+ *       guarded pool holds 17 samples), live at exit (run it under the
+ *       drop-in with SLABKIT_OPTIONS=profile=1,...); prints the bytes of
+ *       each.
  * The sampling interval is SLABKIT_OPTIONS' (sample_interval). */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,9 +43,10 @@ enum { kSessions = 20 << 20, kSessionSize = 200 };
 enum { kPackets = 4 << 20, kPacketSize = 1000 };
 enum { kBuffers = 20 << 20, kBufferSize = 100 };
 enum { kLargeBlocks = 96, kLargeBlockSize = 320 << 10 };
+enum { kMediumBlocks = 400, kMediumBlockSize = 200 << 10 };
 
 static void* live[(kSessions / kSessionSize) + (kPackets / kPacketSize) +
-                  (kBuffers / kBufferSize) + kLargeBlocks];
+                  (kBuffers / kBufferSize) + kLargeBlocks + kMediumBlocks];
 static size_t num_live;
 
 __attribute__((noinline)) void allocate_sessions(slabkit_class cls) {
@@ -69,6 +73,12 @@ __attribute__((noinline)) void allocate_large_blocks(void) {
     void* freed = malloc(kLargeBlockSize);
     live[num_live++] = malloc(kLargeBlockSize);
     free(freed);
+  }
+}
+
+__attribute__((noinline)) void allocate_medium_blocks(void) {
+  for (int i = 0; i < kMediumBlocks; ++i) {
+    live[num_live++] = malloc(kMediumBlockSize);
   }
 }
 
@@ -201,8 +211,17 @@ int main(int argc, char** argv) {
     }
     allocate_large_blocks();
     if (live[num_live - 1] == NULL) return 1;
-    printf("buffers %d\nlarge %d\n", kBuffers / kBufferSize * kBufferSize,
-           kLargeBlocks * kLargeBlockSize);
+    const size_t first_medium = num_live;
+    allocate_medium_blocks();
+    /* The profile counts a block's class size: malloc_usable_size's. */
+    size_t medium_bytes = 0;
+    for (size_t i = first_medium; i < num_live; ++i) {
+      if (live[i] == NULL) return 1;
+      medium_bytes += malloc_usable_size(live[i]);
+    }
+    printf("buffers %d\nlarge %d\nmedium %zu\n",
+           kBuffers / kBufferSize * kBufferSize, kLargeBlocks * kLargeBlockSize,
+           medium_bytes);
     return 0; /* the buffers stay live: the profile at exit shows them */
   }
   if (argc != 4 || strcmp(argv[1], "classes") != 0) {

@@ -79,8 +79,7 @@ expect_on_top "$(pprof_top "$TEST_TMPDIR/now.pb")" after_peak "in use after the 
 
 # After slabkit_reset_heap_profile, the peak is the largest heap since (10
 # MiB, below the 20 MiB before the reset), and the allocations are those
-# since. Sampled twice as often: about 320 samples of the 10 MiB (a class
-# keeps at most 511 live samples).
+# since. Sampled twice as often: about 320 samples of the 10 MiB.
 out=$(SLABKIT_OPTIONS=sample_interval=$((interval / 2)) "$prog" reset "$TEST_TMPDIR/reset_peak.pb" "$TEST_TMPDIR/reset_now.pb") \
   || fail "reset program exited $?"
 top=$(pprof_top "$TEST_TMPDIR/reset_peak.pb")
@@ -110,9 +109,13 @@ true_buffers=$(awk '$1 == "buffers" { print $2 / 100 * 112 }' <<<"$out")
 true_large=$(awk '$1 == "large" { print $2 }' <<<"$out")
 top=$(pprof_top "$profile")
 echo "$top"
-expect_estimate_on_top "$top" allocate_large_blocks "$true_large" "malloc large blocks"
+within_25_percent "$(flat_bytes "$top" allocate_large_blocks)" "$true_large" \
+  || fail "malloc: allocate_large_blocks $(flat_bytes "$top" allocate_large_blocks) bytes estimated, $true_large true"
 within_25_percent "$(flat_bytes "$top" allocate_buffers)" "$true_buffers" \
   || fail "malloc: allocate_buffers $(flat_bytes "$top" allocate_buffers) bytes estimated, $true_buffers true"
+# About 380 samples of 200 KiB blocks, in a class whose pools hold 17 each.
+true_medium=$(awk '$1 == "medium" { print $2 }' <<<"$out")
+expect_estimate_on_top "$top" allocate_medium_blocks "$true_medium" "malloc medium blocks"
 raw=$(go tool pprof -raw "$profile" 2>&1)
 grep -q 'class:\[malloc_112\]' <<<"$raw" || fail "no class=malloc_112 label"
 grep -q 'class:\[malloc_large\]' <<<"$raw" || fail "no class=malloc_large label"

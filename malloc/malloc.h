@@ -447,7 +447,14 @@ class Malloc {
     // class.
     if (n == 0) return state().zero.Allocate();
     if (n <= kMaxSmallSize) {
-      return state().allocator.AllocateSlow(ClassId{table_.ids[SizeClass(n)]});
+      const uint32_t id = table_.ids[SizeClass(n)];
+      // Sizes above the lookup table come here first: the cache's fast path
+      // runs for them here, so that they are served from the thread's
+      // magazine and count down to heap samples as smaller sizes do.
+      if (n > kLookupMax) {
+        return Cache::Allocate(id, [id] { return AllocateClassSlow(id); });
+      }
+      return state().allocator.AllocateSlow(ClassId{id});
     }
     return AllocateLarge(n, 0, /*zero=*/false);
   }
