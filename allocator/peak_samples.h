@@ -22,8 +22,10 @@ namespace slabkit {
 
 class PeakSamples {
  public:
-  // Live samples recorded at most; beyond, a peak's records are cut short.
-  static constexpr size_t kMaxRecords = 4096;
+  // Live samples recorded at most (as many as 32 GiB live holds at the
+  // default interval); beyond, a peak's records are cut short. Two buffers
+  // of 512 KiB, address space until used.
+  static constexpr size_t kMaxRecords = 16384;
   struct Record {
     const char* class_name;
     size_t size;

@@ -20,12 +20,9 @@ SampleTable::Storage* SampleTable::GetStorage() {
     (void)mapper_.Release(*memory, bytes);
     return nullptr;
   }
-  // Committed memory reads as zeros: every site and record is empty.
+  // Committed memory reads as zeros: every site and record is empty, none
+  // used.
   s = static_cast<Storage*>(*memory);
-  for (size_t i = 0; i < kCapacity; ++i) {
-    s->free[i] = static_cast<uint16_t>(kCapacity - 1 - i);
-  }
-  s->free_count = kCapacity;
   storage_.store(s, std::memory_order_release);
   return s;
 }
@@ -35,14 +32,21 @@ uint32_t SampleTable::Add(size_t size, uint64_t weighted_bytes,
   Storage* s = GetStorage();
   if (s == nullptr) return 0;
   const uint8_t site = s->sites.Count(stack, depth, size);
-  if (s->free_count == 0) return 0;
-  const uint16_t index = s->free[--s->free_count];
+  uint32_t index;
+  if (s->free_count > 0) {
+    index = s->free[--s->free_count];
+  } else {
+    index = s->used.load(std::memory_order_relaxed);
+    if (index == kCapacity) return 0;
+    // Readers see the record once `used` covers it; it is not live yet.
+    s->used.store(index + 1, std::memory_order_release);
+  }
   Record& r = s->records[index];
   r.site = site;
   r.size = size;
   r.weighted_bytes = weighted_bytes;
   r.live.store(true, std::memory_order_release);
-  return uint32_t{index} + 1;
+  return index + 1;
 }
 
 uint64_t SampleTable::Remove(uint32_t handle) {

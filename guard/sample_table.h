@@ -20,9 +20,11 @@ namespace guard {
 
 class SampleTable {
  public:
-  // Live samples recorded at most; a sample beyond is dropped (its
-  // allocation still counts at its site).
-  static constexpr size_t kCapacity = 1024;
+  // Live samples recorded at most (as many as 128 GiB of large blocks
+  // hold at the default interval); a sample beyond is dropped (its
+  // allocation still counts at its site). The records are address space
+  // until used: a page holds 170.
+  static constexpr size_t kCapacity = 65535;
   static constexpr size_t kSites = 256;
 
   // `class_name` names every sample (it must outlive the table).
@@ -66,7 +68,9 @@ class SampleTable {
   void ForEachHeld(F&& f) const {
     const Storage* s = storage_.load(std::memory_order_acquire);
     if (s == nullptr) return;
-    for (const Record& r : s->records) {
+    const uint32_t used = s->used.load(std::memory_order_acquire);
+    for (uint32_t i = 0; i < used; ++i) {
+      const Record& r = s->records[i];
       if (!r.live.load(std::memory_order_acquire)) continue;
       void* const* stack;
       int depth;
@@ -84,9 +88,12 @@ class SampleTable {
   };
   struct Storage {
     SampleSites<kSites> sites;
-    Record records[kCapacity];
-    uint16_t free[kCapacity];  // a stack of free records' indices
+    // Records [0, used) have been handed out; those freed since are on the
+    // `free` stack, taken before a new one.
+    std::atomic<uint32_t> used;
     size_t free_count;
+    uint16_t free[kCapacity];
+    Record records[kCapacity];
   };
 
   // The records, mapped on first use; null when memory cannot be had.
