@@ -232,7 +232,8 @@ void* ClassRecord<Cache, Stats>::AllocateGuarded(slab::MetadataArena* arena,
         return nullptr;
       }
       pool = guard::GuardedPool::Create(
-          {id, name, size, geometry.alignment, mapper, protect_released},
+          {id, name, size, geometry.alignment, mapper, protect_released,
+           zero_init},
           arena);
       if (pool == nullptr) return nullptr;  // tried again on a later sample
       guarded.Add(pool);

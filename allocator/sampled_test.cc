@@ -121,37 +121,46 @@ TEST_F(SampledTest, PoolsGrowWithTheClassWhileTheirOverheadIsBounded) {
 
 // The fast flavour samples too (for heap profiles): an overflow off a
 // sample's end faults, but a released sample keeps its bytes and stays
-// readable, as any released object of a type-stable class does, and comes
-// back zeroed.
+// readable, as any released object of a type-stable class does; its slot
+// comes back as the class's objects do: zeroed in a zero_init class, with
+// its last bytes otherwise.
 class FastSampledTest : public SampledTest {
  protected:
-  ClassId RegisterFast(absl::string_view name, size_t size) {
-    absl::StatusOr<ClassId> cls = DefaultAllocator().Register({name, size});
+  ClassId RegisterFast(absl::string_view name, size_t size,
+                       bool zero_init = false) {
+    ClassConfig config{name, size};
+    config.zero_init = zero_init;
+    absl::StatusOr<ClassId> cls = DefaultAllocator().Register(config);
     EXPECT_TRUE(cls.ok());
     return *cls;
   }
 };
 
 TEST_F(FastSampledTest, ReleasedSamplesStayReadableWithTheirBytes) {
-  const ClassId cls = RegisterFast("fast_record", 48);
-  char* p = static_cast<char*>(DefaultAllocator().Allocate(cls));
-  ASSERT_NE(p, nullptr);
-  ASSERT_TRUE(slab::Locate(p).guarded) << "sampled";
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(p + 48) % 4096, 0u)
-      << "placed against a guard page";
-  memset(p, 7, 48);
-  DefaultAllocator().Release(cls, p);
-  for (int i = 0; i < 48; ++i) ASSERT_EQ(p[i], 7) << "byte " << i;
-  // Its slot is handed out again (first: it is still committed), zeroed.
-  std::vector<char*> again;
-  const size_t slots = guard::GuardedPool::Of(p)->slots();
-  for (size_t i = 0; i < slots; ++i) {
-    again.push_back(static_cast<char*>(DefaultAllocator().Allocate(cls)));
-    if (again.back() == p) break;
+  for (const bool zero_init : {false, true}) {
+    SCOPED_TRACE(zero_init ? "zero_init" : "not zero_init");
+    const ClassId cls = RegisterFast("fast_record", 48, zero_init);
+    char* p = static_cast<char*>(DefaultAllocator().Allocate(cls));
+    ASSERT_NE(p, nullptr);
+    ASSERT_TRUE(slab::Locate(p).guarded) << "sampled";
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p + 48) % 4096, 0u)
+        << "placed against a guard page";
+    memset(p, 7, 48);
+    DefaultAllocator().Release(cls, p);
+    for (int i = 0; i < 48; ++i) ASSERT_EQ(p[i], 7) << "byte " << i;
+    // Its slot is handed out again (first: it is still committed).
+    std::vector<char*> again;
+    const size_t slots = guard::GuardedPool::Of(p)->slots();
+    for (size_t i = 0; i < slots; ++i) {
+      again.push_back(static_cast<char*>(DefaultAllocator().Allocate(cls)));
+      if (again.back() == p) break;
+    }
+    ASSERT_EQ(again.back(), p) << "the slot was not reused";
+    for (int i = 0; i < 48; ++i) {
+      ASSERT_EQ(p[i], zero_init ? 0 : 7) << "byte " << i;
+    }
+    for (char* q : again) DefaultAllocator().Release(cls, q);
   }
-  ASSERT_EQ(again.back(), p) << "the slot was not reused";
-  for (int i = 0; i < 48; ++i) ASSERT_EQ(p[i], 0) << "byte " << i;
-  for (char* q : again) DefaultAllocator().Release(cls, q);
 }
 
 TEST_F(FastSampledTest, OverflowIntoTheGuardFaults) {

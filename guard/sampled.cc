@@ -332,7 +332,7 @@ void* GuardedPool::Allocate(uint64_t weighted_bytes) {
   Slot& slot = slots_[index];
   if (slot.committed) {
     // Released unprotected: still readable, and holding its last bytes.
-    memset(ObjectOf(index), 0, cls_.size);
+    if (cls_.zero_init) memset(ObjectOf(index), 0, cls_.size);
   } else if (slot.resident) {
     // Released protected with its page kept: made accessible again, with
     // no page to fault in.
@@ -392,9 +392,11 @@ GuardedPool::ReleaseResult GuardedPool::Release(void* p,
     return ReleaseResult::kDoubleFree;
   }
   if (weighted_bytes != nullptr) *weighted_bytes = slot.weighted_bytes;
-  slot.release_depth = static_cast<uint8_t>(
-      absl::GetStackTrace(slot.release_stack, kStackDepth, 1));
   if (cls_.protect_released) {
+    // For the report of a use after release, which only a protected slot
+    // can fault on.
+    slot.release_depth = static_cast<uint8_t>(
+        absl::GetStackTrace(slot.release_stack, kStackDepth, 1));
     // Make the pages inaccessible, so that a use after release faults, and
     // give them back, unless the slot is one page and fewer than a
     // quarantine's worth are kept: then only protected, so that reusing it
