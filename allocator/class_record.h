@@ -64,8 +64,8 @@ struct ClassRecord {
   // A sampled allocation from the class's guarded slots, or nullptr to
   // allocate normally. A pool is made (from `arena`; protect_released as
   // guard::SampledClass has it) when every slot of the class's pools is
-  // held, while the pools' overhead is under kMaxPoolOverheadPerSlab times
-  // what the slab reserves; weighted_bytes as GuardedPool::Allocate.
+  // held, as GuardedPoolList::MayAdd allows; weighted_bytes as
+  // GuardedPool::Allocate.
   void* AllocateGuarded(slab::MetadataArena* arena, bool protect_released,
                         uint64_t weighted_bytes);
 
@@ -108,12 +108,7 @@ struct ClassRecord {
   std::atomic<uint64_t> direct_allocations{0};
   std::atomic<uint64_t> direct_releases{0};
   std::atomic<uint64_t> cache_misses{0};
-  // The class's guarded slots, a pool made on first sample. The bound on
-  // their overhead (GuardedPool::overhead_bytes) matters only where nearly
-  // every allocation of small objects is sampled (sample_interval=1): a
-  // slot then costs a page and a guard for a few bytes. A sampling interval
-  // above the object size keeps the overhead a small fraction of the slab.
-  static constexpr size_t kMaxPoolOverheadPerSlab = 2;
+  // The class's guarded slots, a pool made on first sample.
   guard::GuardedPoolList guarded;
   bool fork_locked = false;  // LockForFork took this class's locks
 
@@ -226,15 +221,10 @@ void* ClassRecord<Cache, Stats>::AllocateGuarded(slab::MetadataArena* arena,
   {
     std::lock_guard<std::mutex> lock(mu);
     if (guarded.size() == pools) {
-      if (pools > 0 &&
-          guarded.overhead_bytes() >=
-              kMaxPoolOverheadPerSlab * slab.counters().reserved_bytes) {
-        return nullptr;
-      }
-      pool = guard::GuardedPool::Create(
-          {id, name, size, geometry.alignment, mapper, protect_released,
-           zero_init},
-          arena);
+      if (!guarded.MayAdd(slab.counters().reserved_bytes)) return nullptr;
+      pool = guard::GuardedPool::Create({id, name, size, geometry.alignment,
+                                         mapper, protect_released, zero_init},
+                                        arena);
       if (pool == nullptr) return nullptr;  // tried again on a later sample
       guarded.Add(pool);
     } else {

@@ -119,6 +119,25 @@ TEST_F(SampledTest, PoolsGrowWithTheClassWhileTheirOverheadIsBounded) {
   for (void* p : objects) DefaultHardenedAllocator().Release(cls, p);
 }
 
+// Pools beyond each class's first draw on a process-wide budget of slots
+// (kernel mappings): once it is spent, samples that find every slot held are
+// served normally.
+TEST_F(SampledTest, ExtraPoolsStopAtTheProcessBudget) {
+  guard::SetExtraPoolSlotBudgetForTesting(guard::ExtraPoolSlots() + 1);
+  const ClassId cls = Register("budgeted", 2000);
+  std::vector<void*> objects;
+  std::set<const guard::GuardedPool*> pools;
+  for (int i = 0; i < 5000; ++i) {
+    void* p = DefaultHardenedAllocator().Allocate(cls);
+    ASSERT_NE(p, nullptr) << i;
+    if (slab::Locate(p).guarded) pools.insert(guard::GuardedPool::Of(p));
+    objects.push_back(p);
+  }
+  guard::SetExtraPoolSlotBudgetForTesting(0);
+  EXPECT_EQ(pools.size(), 2u) << "the first pool, and one on the budget";
+  for (void* p : objects) DefaultHardenedAllocator().Release(cls, p);
+}
+
 // The fast flavour samples too (for heap profiles): an overflow off a
 // sample's end faults, but a released sample keeps its bytes and stays
 // readable, as any released object of a type-stable class does; its slot

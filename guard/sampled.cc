@@ -16,6 +16,7 @@
 #include "base/write_all.h"
 #include "guard/report.h"
 #include "slab/page_map.h"
+#include "slab/slab_class.h"
 
 namespace slabkit {
 namespace guard {
@@ -289,6 +290,32 @@ GuardedPool* GuardedPool::Create(const SampledClass& cls,
   return pool;
 }
 
+namespace {
+
+std::atomic<size_t> extra_pool_slots{0};
+std::atomic<size_t> extra_pool_slot_budget{0};  // 0: the default
+
+}  // namespace
+
+size_t ExtraPoolSlotBudget() {
+  const size_t forced = extra_pool_slot_budget.load(std::memory_order_relaxed);
+  return forced != 0 ? forced : slab::MaxMapCount() / 8;
+}
+
+size_t ExtraPoolSlots() {
+  return extra_pool_slots.load(std::memory_order_relaxed);
+}
+
+void SetExtraPoolSlotBudgetForTesting(size_t slots) {
+  extra_pool_slot_budget.store(slots, std::memory_order_relaxed);
+}
+
+bool GuardedPoolList::MayAdd(size_t slab_reserved_bytes) const {
+  return size() == 0 || (overhead_bytes_.load(std::memory_order_relaxed) <
+                             kMaxOverheadPerSlab * slab_reserved_bytes &&
+                         ExtraPoolSlots() < ExtraPoolSlotBudget());
+}
+
 void* GuardedPoolList::Allocate(uint64_t weighted_bytes) {
   for (GuardedPool* p = newest_.load(std::memory_order_acquire); p != nullptr;
        p = p->older_) {
@@ -298,6 +325,9 @@ void* GuardedPoolList::Allocate(uint64_t weighted_bytes) {
 }
 
 void GuardedPoolList::Add(GuardedPool* pool) {
+  if (size() > 0) {
+    extra_pool_slots.fetch_add(pool->slots(), std::memory_order_relaxed);
+  }
   pool->older_ = newest_.load(std::memory_order_relaxed);
   newest_.store(pool, std::memory_order_release);
   size_.fetch_add(1, std::memory_order_release);

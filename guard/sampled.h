@@ -262,23 +262,39 @@ class GuardedPool {
   GuardedPool* older_ = nullptr;
 };
 
+// Slots of pools beyond each class's first, process-wide, that further
+// pools may bring: a slot holding an object, or released readable, is two
+// kernel mappings (its pages, and the guard after them), so this keeps them
+// to a quarter of vm.max_map_count.
+size_t ExtraPoolSlotBudget();
+// Such slots made so far.
+size_t ExtraPoolSlots();
+// For tests: sets the budget (0 restores the default).
+void SetExtraPoolSlotBudgetForTesting(size_t slots);
+
 // A class's guarded pools, newest first. A pool is added when a sample finds
-// every slot of the others held, so the samples a class holds, and with them
-// its heap profile's estimate, grow with its live bytes; pools stay for the
-// class's life. Allocate and the walks take no list lock; Add is serialized
-// by the caller.
+// every slot of the others held (MayAdd), so the samples a class holds, and
+// with them its heap profile's estimate, grow with its live bytes; pools
+// stay for the class's life. Allocate and the walks take no list lock;
+// MayAdd and Add are serialized by the caller.
 class GuardedPoolList {
  public:
   // A guarded object from the newest pool with a free slot
   // (GuardedPool::Allocate), or nullptr when every pool's slots are held.
   void* Allocate(uint64_t weighted_bytes);
+  // Whether another pool may be made for a class whose slab reserves
+  // `slab_reserved_bytes`: its first always; more while the pools' overhead
+  // (GuardedPool::overhead_bytes) is under kMaxOverheadPerSlab times that,
+  // and the process's ExtraPoolSlots under their budget. The overhead bound
+  // matters only where nearly every allocation of small objects is sampled
+  // (sample_interval=1): a slot then costs a page and a guard for a few
+  // bytes. A sampling interval above the object size keeps the overhead a
+  // small fraction of the slab.
+  static constexpr size_t kMaxOverheadPerSlab = 2;
+  bool MayAdd(size_t slab_reserved_bytes) const;
   // Makes `pool` the newest.
   void Add(GuardedPool* pool);
   size_t size() const { return size_.load(std::memory_order_acquire); }
-  // The pools' GuardedPool::overhead_bytes, summed.
-  size_t overhead_bytes() const {
-    return overhead_bytes_.load(std::memory_order_relaxed);
-  }
   // Calls f(GuardedPool&) for each pool, newest first.
   template <typename F>
   void ForEach(F&& f) const {

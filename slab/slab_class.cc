@@ -22,26 +22,6 @@ std::atomic<size_t> guarded_spans{0};
 std::atomic<size_t> budget_override{0};
 std::atomic<size_t> process_span_bytes{0};
 
-size_t DefaultGuardedSpanBudget() {
-  static const size_t budget = [] {
-    // Read with open/read: stdio would allocate, and slabkit may be malloc.
-    size_t max_map_count = 65530;  // Linux's default
-    const int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      char text[32] = {};
-      const ssize_t n = read(fd, text, sizeof(text) - 1);
-      close(fd);
-      size_t value = 0;
-      for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; ++i) {
-        value = value * 10 + static_cast<size_t>(text[i] - '0');
-      }
-      if (value > 0) max_map_count = value;
-    }
-    return max_map_count / 4;
-  }();
-  return budget;
-}
-
 // True when a span may keep its guard.
 bool TakeGuardedSpan() {
   return guarded_spans.fetch_add(1, std::memory_order_relaxed) <
@@ -50,9 +30,27 @@ bool TakeGuardedSpan() {
 
 }  // namespace
 
+size_t MaxMapCount() {
+  static const size_t max_map_count = [] {
+    // Read with open/read: stdio would allocate, and slabkit may be malloc.
+    size_t value = 0;
+    const int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      char text[32] = {};
+      const ssize_t n = read(fd, text, sizeof(text) - 1);
+      close(fd);
+      for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; ++i) {
+        value = value * 10 + static_cast<size_t>(text[i] - '0');
+      }
+    }
+    return value > 0 ? value : size_t{65530};
+  }();
+  return max_map_count;
+}
+
 size_t GuardedSpanBudget() {
   const size_t forced = budget_override.load(std::memory_order_relaxed);
-  return forced != 0 ? forced : DefaultGuardedSpanBudget();
+  return forced != 0 ? forced : MaxMapCount() / 4;
 }
 
 size_t GuardedSpansOpened() {

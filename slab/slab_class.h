@@ -16,6 +16,10 @@
 namespace slabkit {
 namespace slab {
 
+// The kernel's limit on a process's mappings (vm.max_map_count; Linux's
+// default when it cannot be read), read once.
+size_t MaxMapCount();
+
 // Guarded spans (a layout with span_guards) are separate kernel mappings.
 // Past this many, process-wide, new spans are committed with their guard
 // area, which merges them with their neighbours: safety degrades, the
