@@ -417,8 +417,11 @@ def main():
     parser.add_argument("--allocators", help="comma-separated allocator names")
     parser.add_argument("--variant", action="append", default=[],
                         help="NAME=ALLOCATOR:OPTIONS, one more column: ALLOCATOR "
-                        "(a slabkit one) under SLABKIT_OPTIONS=OPTIONS, e.g. "
-                        "slabkit-nodecay=slabkit:decay_ms=-1")
+                        "(a slabkit one, or a malloc library's path ending in "
+                        ".so, such as another build of slabkit's) under "
+                        "SLABKIT_OPTIONS=OPTIONS, e.g. "
+                        "slabkit-nodecay=slabkit:decay_ms=-1 or "
+                        "before=/tmp/old/libslabkit_malloc.so:")
     parser.add_argument("--out", help="directory for results.md, .json and .png")
     parser.add_argument("--update-doc", help="Markdown file whose results section to replace")
     parser.add_argument("--from-json", help="render a saved results.json instead of running")
@@ -446,6 +449,14 @@ def main():
     for v in args.variant:
         name, _, rest = v.partition("=")
         base, _, options = rest.partition(":")
+        if base.endswith(".so"):
+            # Preloaded like the peers; the class-API row has no column.
+            lib = workspace_path(base)
+            if not name or not os.path.exists(lib):
+                sys.exit("compare: --variant %r: no such library" % v)
+            env = {"SLABKIT_OPTIONS": options} if options else {}
+            allocators.append((name, os.path.abspath(lib), None, env, "library"))
+            continue
         found = [a for a in ALLOCATORS if a[0] == base]
         if not name or not found or not base.startswith("slabkit"):
             sys.exit("compare: --variant %r: want NAME=slabkit...:OPTIONS" % v)
