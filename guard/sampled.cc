@@ -317,9 +317,14 @@ bool GuardedPoolList::MayAdd(size_t slab_reserved_bytes) const {
 }
 
 void* GuardedPoolList::Allocate(uint64_t weighted_bytes) {
-  for (GuardedPool* p = newest_.load(std::memory_order_acquire); p != nullptr;
-       p = p->older_) {
-    if (void* object = p->Allocate(weighted_bytes)) return object;
+  // A free slot in any pool before a quarantine is cut short.
+  for (const bool cut_quarantine : {false, true}) {
+    for (GuardedPool* p = newest_.load(std::memory_order_acquire); p != nullptr;
+         p = p->older_) {
+      if (void* object = p->Allocate(weighted_bytes, cut_quarantine)) {
+        return object;
+      }
+    }
   }
   return nullptr;
 }
@@ -346,12 +351,12 @@ size_t GuardedPool::SlotIndex(const void* addr) const {
   return static_cast<size_t>(a - first_slot_) / stride_;
 }
 
-void* GuardedPool::Allocate(uint64_t weighted_bytes) {
+void* GuardedPool::Allocate(uint64_t weighted_bytes, bool cut_quarantine) {
   size_t index;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (free_count_ == 0) {
-      if (quarantine_count_ == 0) return nullptr;
+      if (quarantine_count_ == 0 || !cut_quarantine) return nullptr;
       // Every slot is live or quarantined: cut the quarantine short.
       free_[free_count_++] = quarantine_[quarantine_head_];
       quarantine_head_ = (quarantine_head_ + 1) % quarantine_capacity_;

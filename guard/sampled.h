@@ -114,10 +114,12 @@ class GuardedPool {
   static GuardedPool* Create(const SampledClass& cls,
                              slab::MetadataArena* arena);
 
-  // A guarded object (zero-filled), or nullptr when no slot is free: the
-  // caller allocates normally then. `weighted_bytes`: the bytes the sample
+  // A guarded object (zero-filled, but as SampledClass::zero_init says), or
+  // nullptr when no slot is free: the caller allocates normally then. When
+  // every slot is held or quarantined, the oldest quarantined slot is taken,
+  // unless `cut_quarantine` is false. `weighted_bytes`: the bytes the sample
   // stands for (kept with it for Release).
-  void* Allocate(uint64_t weighted_bytes = 0);
+  void* Allocate(uint64_t weighted_bytes = 0, bool cut_quarantine = true);
 
   enum class ReleaseResult { kOk, kInterior, kDoubleFree };
   // Puts p's slot in quarantine; on kOk, *weighted_bytes (when not null)
@@ -279,8 +281,9 @@ void SetExtraPoolSlotBudgetForTesting(size_t slots);
 // MayAdd and Add are serialized by the caller.
 class GuardedPoolList {
  public:
-  // A guarded object from the newest pool with a free slot
-  // (GuardedPool::Allocate), or nullptr when every pool's slots are held.
+  // A guarded object from the newest pool with a free slot, else from the
+  // newest with a quarantined one (GuardedPool::Allocate), or nullptr when
+  // every pool's slots are held.
   void* Allocate(uint64_t weighted_bytes);
   // Whether another pool may be made for a class whose slab reserves
   // `slab_reserved_bytes`: its first always; more while the pools' overhead

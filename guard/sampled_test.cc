@@ -113,6 +113,42 @@ TEST_F(GuardedPoolTest, ProtectedOnePageSlotsKeepTheirPageUpToAQuarantine) {
   EXPECT_EQ(reused, objects.size());
 }
 
+// A class's pools, newest first: a free slot in an older pool is taken
+// before a newer pool's quarantine is cut short.
+TEST_F(GuardedPoolTest, PoolListTakesAFreeSlotBeforeCuttingAQuarantine) {
+  id_ = slab::NewClassId();
+  const SampledClass cls{id_,
+                         "listed",
+                         100,
+                         16,
+                         MapperRef(&mapper_),
+                         /*protect_released=*/true};
+  GuardedPool* older = GuardedPool::Create(cls, &arena_);
+  GuardedPool* newer = GuardedPool::Create(cls, &arena_);
+  ASSERT_NE(older, nullptr);
+  ASSERT_NE(newer, nullptr);
+  GuardedPoolList list;
+  list.Add(older);
+  list.Add(newer);
+  std::vector<void*> in_older, in_newer;
+  while (void* p = list.Allocate(0)) {
+    (GuardedPool::Of(p) == older ? in_older : in_newer).push_back(p);
+  }
+  ASSERT_EQ(in_older.size(), older->slots());
+  ASSERT_EQ(in_newer.size(), newer->slots());
+  // The newer pool: one slot in quarantine, none free.
+  ASSERT_EQ(newer->Release(in_newer[0]), GuardedPool::ReleaseResult::kOk);
+  // The older: a quarantine's worth and one more released, so that the
+  // first leaves quarantine and is free.
+  constexpr size_t kQuarantine = 64;  // min(64, slots / 2)
+  for (size_t i = 0; i <= kQuarantine; ++i) {
+    ASSERT_EQ(older->Release(in_older[i]), GuardedPool::ReleaseResult::kOk);
+  }
+  EXPECT_EQ(list.Allocate(0), in_older[0]) << "the free slot";
+  // Then only quarantines are left: the newest pool's is cut short.
+  EXPECT_EQ(list.Allocate(0), in_newer[0]);
+}
+
 // A page no access may touch: a fault outside every pool.
 volatile int* InaccessiblePage() {
   void* page =
