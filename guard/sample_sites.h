@@ -65,8 +65,11 @@ class SampleSites {
     }
   }
 
-  // The stack of site `index`.
+  // The stack of site `index` (one that has counted a sample).
   void Stack(uint8_t index, void* const** stack, int* depth) const {
+    // Orders the reads after the stack's writing, which the site's first
+    // count published.
+    (void)sites_[index].allocations.load(std::memory_order_acquire);
     *stack = sites_[index].stack;
     *depth = sites_[index].depth;
   }

@@ -387,14 +387,16 @@ void* GuardedPool::Allocate(uint64_t weighted_bytes, bool cut_quarantine) {
   } else {
     slot.committed = !cls_.protect_released;
   }
-  slot.alloc_depth = static_cast<uint8_t>(
-      absl::GetStackTrace(slot.alloc_stack, kStackDepth, 1));
+  const int depth = absl::GetStackTrace(slot.alloc_stack, kStackDepth, 1);
+  slot.alloc_depth.store(static_cast<uint8_t>(depth),
+                         std::memory_order_relaxed);
   slot.release_depth = 0;
   slot.note = {};
   slot.weighted_bytes = weighted_bytes;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    slot.site = sites_->Count(slot.alloc_stack, slot.alloc_depth, cls_.size);
+    slot.site.store(sites_->Count(slot.alloc_stack, depth, cls_.size),
+                    std::memory_order_relaxed);
   }
   slot.state.store(kHeld, std::memory_order_release);
   return ObjectOf(index);
@@ -506,7 +508,8 @@ void GuardedPool::ReportFault(const void* addr) const {
   WriteAll(STDERR_FILENO, line,
            std::min<size_t>(static_cast<size_t>(n), sizeof(line) - 1));
   if (slot != nullptr) {
-    WriteStack("allocated", slot->alloc_stack, slot->alloc_depth);
+    WriteStack("allocated", slot->alloc_stack,
+               slot->alloc_depth.load(std::memory_order_relaxed));
     if (slot->release_depth > 0) {
       WriteStack("released", slot->release_stack, slot->release_depth);
     }

@@ -153,8 +153,9 @@ class GuardedPool {
   template <typename F>
   void ForEachSample(F&& f) const {
     ForEachHeldSlot([&](const Slot& slot) {
-      f(slot.alloc_stack, static_cast<int>(slot.alloc_depth), uint64_t{1},
-        uint64_t{0});
+      f(slot.alloc_stack,
+        static_cast<int>(slot.alloc_depth.load(std::memory_order_relaxed)),
+        uint64_t{1}, uint64_t{0});
     });
     sites_->ForEach([&](void* const* stack, int depth, size_t /*size*/,
                         uint64_t allocations) {
@@ -170,7 +171,7 @@ class GuardedPool {
     ForEachHeldSlot([&](const Slot& slot) {
       void* const* stack;
       int depth;
-      sites_->Stack(slot.site, &stack, &depth);
+      sites_->Stack(slot.site.load(std::memory_order_relaxed), &stack, &depth);
       f(stack, depth);
     });
   }
@@ -204,15 +205,19 @@ class GuardedPool {
 
   static constexpr int kStackDepth = kSampleStackDepth;
   static constexpr uint8_t kFree = 0, kHeld = 1, kQuarantined = 2;
+  // The fields profiles read without a lock (ForEachSample, ForEachHeld)
+  // are atomics, read and written relaxed: a slot released and handed out
+  // again during a profile's walk is read half old, half new, which a
+  // snapshot may be, but never as a data race.
   struct Slot {
     std::atomic<uint8_t> state;
-    uint8_t alloc_depth;
+    std::atomic<uint8_t> alloc_depth;
     uint8_t release_depth;
     bool committed;  // kept committed and readable while released
     // Released protected with its page kept (keep_resident_): made
     // accessible and cleared when handed out again.
     bool resident;
-    uint8_t site;  // its allocation site's index
+    std::atomic<uint8_t> site;  // its allocation site's index
     Note note;
     uint64_t weighted_bytes;
     void* alloc_stack[kStackDepth];
