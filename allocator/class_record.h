@@ -54,6 +54,10 @@ struct ClassRecord {
   // reported.
   void ReleaseToSlabLocked(const slab::Location& loc, void* ptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Reports what the slab refused to free at `ptr` (a double free, or a
+  // slot never handed out), and aborts.
+  [[noreturn]] void ReportSlabMisuse(slab::SlabClass::ReleaseResult result,
+                                     const void* ptr) const;
 
   // A checked class's calls (checked()): an object from the slab, checked
   // (fill_released) and given its canary; and the release of the object
@@ -125,14 +129,8 @@ template <typename Cache, typename Stats>
 size_t ClassRecord<Cache, Stats>::Fill(void* context, void** out, size_t n) {
   auto* c = static_cast<ClassRecord*>(context);
   std::lock_guard<std::mutex> lock(c->mu);
-  bool recycled;
-  size_t got = 0;
-  while (got < n) {
-    void* p = c->slab.Allocate(&recycled);
-    if (p == nullptr) break;
-    out[got++] = p;
-    c->stats.OnTakenFromSlab();
-  }
+  const size_t got = c->slab.Allocate(out, n);
+  for (size_t i = 0; i < got; ++i) c->stats.OnTakenFromSlab();
   return got;
 }
 
@@ -144,23 +142,29 @@ void ClassRecord<Cache, Stats>::Spill(void* context, void* const* objects,
   // Every cached object was validated on release; what the slab can still
   // find here is a double free that reached it twice, or a slot never
   // handed out.
-  for (size_t i = 0; i < n; ++i) {
-    c->ReleaseToSlabLocked(slab::Locate(objects[i]), objects[i]);
-  }
+  slab::SlabClass::ReleaseResult error = slab::SlabClass::ReleaseResult::kOk;
+  const size_t freed = c->slab.Release(objects, n, &error);
+  for (size_t i = 0; i < freed; ++i) c->stats.OnReturnedToSlab();
+  if (freed < n) c->ReportSlabMisuse(error, objects[freed]);
 }
 
 template <typename Cache, typename Stats>
 void ClassRecord<Cache, Stats>::ReleaseToSlabLocked(const slab::Location& loc,
                                                     void* ptr) {
-  switch (slab.Release(loc)) {
-    case slab::SlabClass::ReleaseResult::kOk:
-      stats.OnReturnedToSlab();
-      return;
-    case slab::SlabClass::ReleaseResult::kDoubleFree:
-      ReportMisuse(Misuse::kDoubleFree, ptr, name, id);
-    case slab::SlabClass::ReleaseResult::kNeverAllocated:
-      ReportMisuse(Misuse::kNeverAllocated, ptr, name, id);
+  const slab::SlabClass::ReleaseResult result = slab.Release(loc);
+  if (result != slab::SlabClass::ReleaseResult::kOk) {
+    ReportSlabMisuse(result, ptr);
   }
+  stats.OnReturnedToSlab();
+}
+
+template <typename Cache, typename Stats>
+void ClassRecord<Cache, Stats>::ReportSlabMisuse(
+    slab::SlabClass::ReleaseResult result, const void* ptr) const {
+  ReportMisuse(result == slab::SlabClass::ReleaseResult::kDoubleFree
+                   ? Misuse::kDoubleFree
+                   : Misuse::kNeverAllocated,
+               ptr, name, id);
 }
 
 template <typename Cache, typename Stats>

@@ -74,59 +74,94 @@ SlabClass::SlabClass(uint32_t class_id, const char* class_name,
       mapper_(mapper),
       hooks_(hooks) {}
 
-void* SlabClass::Allocate(bool* recycled) {
-  if (partial_ != nullptr) {
-    *recycled = true;
-    return TakeFromPartial();
+size_t SlabClass::Allocate(void** out, size_t n, bool* recycled) {
+  const ClassGeometry& g = *geometry_;
+  size_t got = 0;
+  while (got < n && partial_ != nullptr) {
+    got += TakeFromPartial(out + got, n - got);
   }
-  *recycled = false;
-  if (bump_ == nullptr || bump_->carved == geometry_->objects_per_span) {
-    if (!OpenSpan()) return nullptr;
+  if (recycled != nullptr) *recycled = got > 0;
+  while (got < n) {
+    if (bump_ == nullptr || bump_->carved == g.objects_per_span) {
+      if (!OpenSpan()) break;
+    }
+    SpanMeta* span = bump_;
+    ChunkHeader* chunk = ChunkOf(span);
+    NoteTaken(span);
+    const size_t take =
+        std::min<size_t>(n - got, g.objects_per_span - span->carved);
+    char* p = chunk->span_data(chunk->span_index(span)) +
+              span->carved * g.object_size;
+    span->carved += static_cast<uint32_t>(take);
+    for (size_t k = 0; k < take; ++k, p += g.object_size) {
+      if (hooks_.construct != nullptr) hooks_.construct(p, hooks_.context);
+      out[got++] = p;
+    }
   }
-  ChunkHeader* chunk = ChunkOf(bump_);
-  NoteTaken(bump_);
-  const size_t index = bump_->carved++;
-  char* p = chunk->span_data(chunk->span_index(bump_)) +
-            index * geometry_->object_size;
-  if (hooks_.construct != nullptr) hooks_.construct(p, hooks_.context);
-  return p;
+  return got;
 }
 
-void* SlabClass::TakeFromPartial() {
+size_t SlabClass::TakeFromPartial(void** out, size_t n) {
   SpanMeta* span = partial_;
   NoteTaken(span);
   ChunkHeader* chunk = ChunkOf(span);
   const size_t span_index = chunk->span_index(span);
   uint64_t* bitmap = chunk->bitmap(span_index);
+  char* const data = chunk->span_data(span_index);
+  const size_t object_size = geometry_->object_size;
+  const size_t take = std::min<size_t>(n, span->free_count);
   size_t word = span->hint;
-  while (bitmap[word] == 0) ++word;  // free_count > 0: a bit is set
-  const size_t bit = static_cast<size_t>(absl::countr_zero(bitmap[word]));
-  bitmap[word] &= bitmap[word] - 1;
+  size_t got = 0;
+  for (;;) {
+    uint64_t bits = bitmap[word];  // free_count > got: a bit is set ahead
+    while (bits != 0 && got < take) {
+      const size_t bit = static_cast<size_t>(absl::countr_zero(bits));
+      bits &= bits - 1;
+      out[got++] = data + (word * 64 + bit) * object_size;
+    }
+    bitmap[word] = bits;
+    if (got == take) break;
+    ++word;
+  }
   span->hint = static_cast<uint32_t>(word);
-  if (--span->free_count == 0) {
+  span->free_count -= static_cast<uint32_t>(take);
+  if (span->free_count == 0) {
     partial_ = span->next_partial;
     span->next_partial = nullptr;
     span->in_partial = 0;
   }
-  return chunk->span_data(span_index) +
-         (word * 64 + bit) * geometry_->object_size;
+  return take;
 }
 
-SlabClass::ReleaseResult SlabClass::Release(const Location& loc) {
-  SpanMeta* span = loc.chunk->span(loc.span);
-  if (loc.index >= span->carved) return ReleaseResult::kNeverAllocated;
-  uint64_t& word = loc.chunk->bitmap(loc.span)[loc.index / 64];
-  const uint64_t mask = uint64_t{1} << (loc.index % 64);
-  if ((word & mask) != 0) return ReleaseResult::kDoubleFree;
-  word |= mask;
-  span->hint = std::min<uint32_t>(span->hint, loc.index / 64);
-  if (++span->free_count == span->carved) CounterAdd(counters_.empty_spans, 1);
-  if (!span->in_partial) {
-    span->in_partial = 1;
-    span->next_partial = partial_;
-    partial_ = span;
+size_t SlabClass::Release(void* const* objects, size_t n,
+                          ReleaseResult* error) {
+  // The geometry in locals: the bitmap stores could otherwise alias it.
+  const ClassGeometry& g = *geometry_;
+  const size_t data_offset = g.data_offset;
+  const size_t bitmap_offset = g.bitmap_offset;
+  const size_t bitmap_words = g.bitmap_words;
+  const size_t span_shift = g.span_shift;
+  const size_t span_mask = g.span_bytes() - 1;
+  const uint64_t divisor_magic = g.divisor_magic;
+  for (size_t i = 0; i < n; ++i) {
+    // LocateInSlab, less what the objects are known to be.
+    char* p = static_cast<char*>(objects[i]);
+    ChunkHeader* chunk = ChunkOf(p);
+    const size_t data = static_cast<size_t>(p - chunk->base()) - data_offset;
+    const size_t span_index = data >> span_shift;
+    const size_t index = static_cast<size_t>(
+        ObjectIndex(OffsetProduct(data & span_mask, divisor_magic)));
+    uint64_t* bitmap =
+        reinterpret_cast<uint64_t*>(chunk->base() + bitmap_offset) +
+        span_index * bitmap_words;
+    const ReleaseResult result =
+        ReleaseInSpan(chunk->span(span_index), bitmap, index);
+    if (result != ReleaseResult::kOk) {
+      *error = result;
+      return i;
+    }
   }
-  return ReleaseResult::kOk;
+  return n;
 }
 
 bool SlabClass::OpenSpan() {

@@ -5,6 +5,7 @@
 #ifndef SLABKIT_SLAB_SLAB_CLASS_H_
 #define SLABKIT_SLAB_SLAB_CLASS_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -74,15 +75,31 @@ class SlabClass {
   SlabClass(const SlabClass&) = delete;
   SlabClass& operator=(const SlabClass&) = delete;
 
-  // One object, or nullptr when the mapper cannot supply memory (the class is
-  // unchanged and a later call may succeed). `*recycled` is set when the
-  // object was released before, so its bytes are whatever the program left;
-  // otherwise they are zero (fresh memory from Commit).
-  void* Allocate(bool* recycled);
+  // Up to `n` objects into `out`, as many as the mapper can supply memory
+  // for (fewer only when it cannot: the class is unchanged beyond what was
+  // handed out, and a later call may succeed); returns how many. Released
+  // objects first, a span at a time, then fresh ones carved in a run. When
+  // `recycled` is not null, it is set when any object was released before,
+  // so its bytes are whatever the program left; fresh objects are zero
+  // (fresh memory from Commit).
+  size_t Allocate(void** out, size_t n, bool* recycled = nullptr);
+  // One object, or nullptr.
+  void* Allocate(bool* recycled) {
+    void* p;
+    return Allocate(&p, 1, recycled) == 1 ? p : nullptr;
+  }
 
   // Frees the object at `loc`, which Locate() found to be an object start in
   // a chunk of this class. On an error result nothing changes.
-  ReleaseResult Release(const Location& loc);
+  ReleaseResult Release(const Location& loc) {
+    return ReleaseInSpan(loc.chunk->span(loc.span), loc.chunk->bitmap(loc.span),
+                         loc.index);
+  }
+  // Frees `n` objects known to be object starts in this class's chunks (a
+  // magazine's, validated when the program released them), in order. Stops
+  // at the first whose release fails, leaving it and those after it as they
+  // were, and sets *error; returns how many were freed (n when all were).
+  size_t Release(void* const* objects, size_t n, ReleaseResult* error);
 
   // Gives back the memory of every span whose objects are all free; their
   // addresses stay with the class and read as zeros. Returns the bytes
@@ -112,7 +129,27 @@ class SlabClass {
   const ClassGeometry& geometry() const { return *geometry_; }
 
  private:
-  void* TakeFromPartial();
+  // Up to n objects from the first partial span (which has free ones).
+  size_t TakeFromPartial(void** out, size_t n);
+  // Frees object `index` of `span`, whose free bitmap is `bitmap`. Inline:
+  // the batch Release runs it once per object.
+  ReleaseResult ReleaseInSpan(SpanMeta* span, uint64_t* bitmap, size_t index) {
+    if (index >= span->carved) return ReleaseResult::kNeverAllocated;
+    uint64_t& word = bitmap[index / 64];
+    const uint64_t mask = uint64_t{1} << (index % 64);
+    if ((word & mask) != 0) return ReleaseResult::kDoubleFree;
+    word |= mask;
+    span->hint = std::min<uint32_t>(span->hint, index / 64);
+    if (++span->free_count == span->carved) {
+      CounterAdd(counters_.empty_spans, 1);
+    }
+    if (!span->in_partial) {
+      span->in_partial = 1;
+      span->next_partial = partial_;
+      partial_ = span;
+    }
+    return ReleaseResult::kOk;
+  }
   // The span is about to hand out an object.
   void NoteTaken(SpanMeta* span) {
     if (span->carved != 0 && span->free_count == span->carved) {

@@ -269,6 +269,114 @@ TEST_F(SlabClassTest, FailedDecommitsKeepTheSpanForALaterPass) {
   EXPECT_EQ(again, std::set<void*>(objects.begin(), objects.end()));
 }
 
+// Batches (how magazines are filled) hand out released objects first, then
+// fresh ones, never one twice, across spans and chunks; and leave the class
+// as single calls would: every object released again is found free, every
+// empty span counted.
+TEST_F(SlabClassTest, BatchesHandOutReleasedObjectsFirstAndNeverTwice) {
+  Init(48);
+  const size_t per_span = geometry_.objects_per_span;
+  std::vector<void*> live(3 * per_span + 5);
+  bool recycled = true;
+  ASSERT_EQ(slab_->Allocate(live.data(), live.size(), &recycled), live.size());
+  EXPECT_FALSE(recycled);
+  std::set<void*> distinct(live.begin(), live.end());
+  ASSERT_EQ(distinct.size(), live.size());
+  for (void* p : live) {
+    const Location loc = Locate(p);
+    ASSERT_EQ(loc.class_id, id_);
+    ASSERT_TRUE(loc.object_start);
+  }
+  // Every third object of the first two spans, and all of the third: the
+  // third span is empty.
+  std::set<void*> released;
+  for (size_t i = 0; i < 3 * per_span; ++i) {
+    if (i >= 2 * per_span || i % 3 == 0) {
+      ASSERT_EQ(Release(live[i]), SlabClass::ReleaseResult::kOk);
+      released.insert(live[i]);
+    }
+  }
+  EXPECT_EQ(slab_->counters().empty_spans, 1u);
+  // One batch of more than were released: the released ones, then fresh.
+  std::vector<void*> again(released.size() + 10);
+  ASSERT_EQ(slab_->Allocate(again.data(), again.size(), &recycled),
+            again.size());
+  EXPECT_TRUE(recycled);
+  EXPECT_EQ(std::set<void*>(again.begin(), again.begin() + released.size()),
+            released);
+  for (size_t i = released.size(); i < again.size(); ++i) {
+    ASSERT_EQ(released.count(again[i]), 0u);
+    ASSERT_EQ(distinct.count(again[i]), 0u) << "handed out twice";
+  }
+  EXPECT_EQ(slab_->counters().empty_spans, 0u);
+  // All of them back, then again in batches of every size up to 40.
+  for (void* p : again) ASSERT_EQ(Release(p), SlabClass::ReleaseResult::kOk);
+  for (size_t i = 0; i < 3 * per_span; ++i) {
+    if (released.count(live[i]) == 0) {
+      ASSERT_EQ(Release(live[i]), SlabClass::ReleaseResult::kOk);
+    }
+  }
+  for (size_t i = 3 * per_span; i < live.size(); ++i) {
+    ASSERT_EQ(Release(live[i]), SlabClass::ReleaseResult::kOk);
+  }
+  EXPECT_EQ(slab_->counters().empty_spans, slab_->counters().spans);
+  std::set<void*> taken;
+  const size_t total = live.size() + 10;
+  for (size_t n = 1; taken.size() < total; n = n % 40 + 1) {
+    void* batch[40];
+    const size_t want = std::min(n, total - taken.size());
+    ASSERT_EQ(slab_->Allocate(batch, want), want);
+    for (size_t i = 0; i < want; ++i) {
+      ASSERT_TRUE(taken.insert(batch[i]).second) << "handed out twice";
+    }
+  }
+  EXPECT_EQ(slab_->counters().empty_spans, 0u);
+  for (void* p : taken) {
+    ASSERT_EQ(Release(p), SlabClass::ReleaseResult::kOk);
+    ASSERT_EQ(Release(p), SlabClass::ReleaseResult::kDoubleFree);
+  }
+}
+
+// A batch release frees in order and stops at the first object that is
+// already free or was never handed out, leaving it and the rest as they
+// were.
+TEST_F(SlabClassTest, BatchReleaseStopsAtTheFirstMisuse) {
+  Init(64);
+  void* objects[8];
+  ASSERT_EQ(slab_->Allocate(objects, 8), 8u);
+  void* batch[] = {objects[0], objects[1], objects[0], objects[2]};
+  SlabClass::ReleaseResult error = SlabClass::ReleaseResult::kOk;
+  EXPECT_EQ(slab_->Release(batch, 4, &error), 2u);
+  EXPECT_EQ(error, SlabClass::ReleaseResult::kDoubleFree);
+  EXPECT_EQ(Release(objects[2]), SlabClass::ReleaseResult::kOk)
+      << "the object after the double free was left held";
+  // A slot past those carved in its span: never handed out.
+  void* never = static_cast<char*>(objects[7]) + 64;
+  void* batch2[] = {objects[3], never, objects[4]};
+  EXPECT_EQ(slab_->Release(batch2, 3, &error), 1u);
+  EXPECT_EQ(error, SlabClass::ReleaseResult::kNeverAllocated);
+  void* rest[] = {objects[4], objects[5], objects[6], objects[7]};
+  EXPECT_EQ(slab_->Release(rest, 4, &error), 4u);
+  EXPECT_EQ(slab_->counters().empty_spans, 1u);
+}
+
+// A batch the mapper cannot finish hands out what it could, and the class
+// goes on from there once the mapper heals.
+TEST_F(SlabClassTest, BatchesStopWhereTheMapperFails) {
+  Init(1024);
+  const size_t per_span = geometry_.objects_per_span;
+  std::vector<void*> first(per_span);
+  ASSERT_EQ(slab_->Allocate(first.data(), per_span), per_span);
+  mapper_.FailAll(MapperOp::kCommit, true);
+  std::vector<void*> more(per_span + 3);
+  EXPECT_EQ(slab_->Allocate(more.data(), more.size()), 0u);
+  ASSERT_EQ(Release(first[1]), SlabClass::ReleaseResult::kOk);
+  EXPECT_EQ(slab_->Allocate(more.data(), more.size()), 1u);
+  EXPECT_EQ(more[0], first[1]);
+  mapper_.Heal();
+  EXPECT_EQ(slab_->Allocate(more.data(), more.size()), more.size());
+}
+
 TEST(SlabClassGuardBudgetTest, PastTheBudgetSpansLoseTheirGuards) {
   testing::FLAGS_gtest_death_test_style = "threadsafe";
   MmapMapper mapper;
