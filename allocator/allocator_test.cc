@@ -319,6 +319,29 @@ TYPED_TEST(AllocatorTest, ConcurrentUseAcrossThreadsAndClasses) {
   }
 }
 
+// A Config without zero_init classes (the malloc drop-in's): its fast path
+// does not test for them, so it refuses to register one.
+struct NoZeroInitConfig : Compose<MmapMapper> {
+  static constexpr bool kZeroInitClasses = false;
+};
+
+TEST(NoZeroInitAllocatorTest, ZeroInitClassesAreRefused) {
+  static_assert(!ZeroInitClasses<NoZeroInitConfig>());
+  static_assert(ZeroInitClasses<Compose<MmapMapper>>());
+  MmapMapper mapper;
+  SlabAllocator<NoZeroInitConfig> allocator(&mapper);
+  absl::StatusOr<ClassId> zeroed = allocator.Register({"zeroed", 64, 0, true});
+  EXPECT_EQ(zeroed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(zeroed.status().message().find("zero_init"),
+            absl::string_view::npos)
+      << zeroed.status();
+  absl::StatusOr<ClassId> plain = allocator.Register({"plain", 64});
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  void* p = allocator.Allocate(*plain);
+  ASSERT_NE(p, nullptr);
+  allocator.Release(*plain, p);
+}
+
 TEST(FixedRegionAllocatorTest, AllocatorOverACallerBuffer) {
   constexpr size_t kBytes = 4 * slab::kChunkSize;
   // Chunks stay registered to their class for the life of the process, so

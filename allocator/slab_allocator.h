@@ -345,6 +345,11 @@ absl::StatusOr<ClassId> SlabAllocator<Config>::Register(
     }
     mapper = *named;
   }
+  if (config.zero_init && !ZeroInitClasses<Config>()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("class \"", config.name,
+                     "\": this allocator's Config has no zero_init classes"));
+  }
   if (config.zero_init && (config.object_hooks.construct != nullptr ||
                            config.object_hooks.destruct != nullptr)) {
     return absl::InvalidArgumentError(

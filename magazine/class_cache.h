@@ -43,7 +43,7 @@ struct alignas(64) ClassCache {
   int32_t sample_countdown;
   uint32_t data_bytes;  // bytes of spans in a chunk
   uint32_t span_mask;   // span size - 1
-  uint32_t span_limit;  // bytes of objects in a span
+  uint64_t start_limit;  // slab/chunk.h
   // Object-state flavours: where the object state bytes are (slab/chunk.h).
   uint32_t state_offset;
   uint16_t objects_per_span;

@@ -34,7 +34,8 @@ struct MagazineCacheT {
       (Samples(Config::kMitigations) ? uint32_t{magazine::kSample} : 0u) |
       (Has(Config::kMitigations, Mitigations::kRandomReuse)
            ? uint32_t{magazine::kRandomReuse}
-           : 0u);
+           : 0u) |
+      (ZeroInitClasses<Config>() ? uint32_t{magazine::kZeroInit} : 0u);
   static constexpr uint32_t kCachedIds = magazine::kCachedClasses;
   using Table = magazine::ThreadTable<Config>;
 

@@ -67,7 +67,7 @@ bool Prepare(const ThreadTableRef& table, const CachedClass& cls) {
   c.data_offset = static_cast<uint32_t>(g.data_offset);
   c.data_bytes = static_cast<uint32_t>(g.num_spans << g.span_shift);
   c.span_mask = static_cast<uint32_t>(g.span_bytes() - 1);
-  c.span_limit = static_cast<uint32_t>(g.objects_per_span * g.object_size);
+  c.start_limit = g.start_limit;
   c.object_size = static_cast<uint32_t>(g.object_size);
   c.zero_init = cls.zero_init ? 1 : 0;
   c.state_offset = static_cast<uint32_t>(g.state_offset);
@@ -104,8 +104,10 @@ AllocateResult AllocateSlow(const ThreadTableRef& table,
     }
   }
   const auto none = [] { return static_cast<void*>(nullptr); };
-  return {cls.states ? AllocateFromEntry<kCountCalls | kKeepStates>(c, none)
-                     : AllocateFromEntry<kCountCalls>(c, none),
+  return {cls.states
+              ? AllocateFromEntry<kCountCalls | kKeepStates | kZeroInit>(c,
+                                                                      none)
+              : AllocateFromEntry<kCountCalls | kZeroInit>(c, none),
           true};
 }
 

@@ -93,6 +93,8 @@ enum FastPath : uint32_t {
                            // path then serves
   kRandomReuse = 1u << 3,  // bury each released object a few places down
                            // the magazine (Mitigations::kRandomReuse)
+  kZeroInit = 1u << 4,     // classes may be zero_init: allocation tests the
+                           // entry's flag (ZeroInitClasses, policy/cache.h)
 };
 
 // Per thread: the generator behind kRandomReuse's choices (an LCG; its high
@@ -134,9 +136,11 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void* AllocateFromEntry(
     __atomic_store_n(record.state, slab::kObjectHeld, __ATOMIC_RELAXED);
     checks.OnHandOut(p, record);
   }
-  if (ABSL_PREDICT_FALSE(c.zero_init != 0)) {
-    memory_tool::AboutToWrite(p, c.object_size);
-    return memset(p, 0, c.object_size);
+  if constexpr ((kFlags & kZeroInit) != 0) {
+    if (ABSL_PREDICT_FALSE(c.zero_init != 0)) {
+      memory_tool::AboutToWrite(p, c.object_size);
+      return memset(p, 0, c.object_size);
+    }
   }
   return p;
 }
@@ -177,22 +181,22 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void ReleaseOwned(
                          (slab::kChunkSize - 1)) -
                         c.data_offset;
   const uint32_t in_span = data & c.span_mask;
-  // An object start iff the offset in its span is a multiple of the object
-  // size (slab/chunk.h); with kStates the same multiply also gives the
-  // object's index, for its state byte.
+  // In a span, and there the start of one of its objects: one multiply and
+  // a compare (slab/chunk.h, start_limit); with kStates the same multiply
+  // also gives the object's index, for its state byte.
   uint64_t index = 0;
   if constexpr (kStates) {
     const unsigned __int128 product =
         slab::OffsetProduct(in_span, c.divisor_magic);
-    if (ABSL_PREDICT_FALSE(data >= c.data_bytes || in_span >= c.span_limit ||
-                           !slab::IsObjectStart(product, c.divisor_magic))) {
+    if (ABSL_PREDICT_FALSE(data >= c.data_bytes ||
+                           !slab::IsStartInSpan(product, c.start_limit))) {
       return slow();
     }
     index = slab::ObjectIndex(product);
   } else {
-    if (ABSL_PREDICT_FALSE(
-            data >= c.data_bytes || in_span >= c.span_limit ||
-            !slab::IsObjectStartOffset(in_span, c.divisor_magic))) {
+    if (ABSL_PREDICT_FALSE(data >= c.data_bytes ||
+                           !slab::IsStartInSpanOffset(in_span, c.divisor_magic,
+                                                      c.start_limit))) {
       return slow();
     }
   }
@@ -244,7 +248,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Release(uint32_t id, void* p,
 }
 
 // The fast paths as tests, for callers that continue differently.
-template <typename Tag, uint32_t kFlags = kCountCalls>
+template <typename Tag, uint32_t kFlags = kCountCalls | kZeroInit>
 inline void* TryAllocate(uint32_t id) {
   return Allocate<Tag, kFlags>(id, [] { return static_cast<void*>(nullptr); });
 }

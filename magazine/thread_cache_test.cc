@@ -46,7 +46,7 @@ class TestClass {
 
   void* Allocate() {
     if (void* p = cached_.states
-                      ? TryAllocate<TestTag, kCountCalls | kKeepStates>(id_)
+                      ? TryAllocate<TestTag, kCountCalls | kKeepStates | kZeroInit>(id_)
                       : TryAllocate<TestTag>(id_)) {
       return p;
     }

@@ -324,7 +324,8 @@ class Malloc {
 
   // The fast path of free(p), without the block checks.
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void FreeUnchecked(void* p) {
-    const uint32_t entry = slab::LookupClass(p, std::memory_order_relaxed);
+    // 64 bits wide: used as an index, the id then needs no zero-extension.
+    const size_t entry = slab::LookupClass(p, std::memory_order_relaxed);
     if (ABSL_PREDICT_TRUE(table_.fast_free[entry] != 0)) {
       return Cache::ReleaseOwned(entry, p, [p] { FreeSlow(p); });
     }

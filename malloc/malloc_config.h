@@ -42,8 +42,11 @@ struct MallocMapper<Config, std::void_t<decltype(Config::MapperInstance())>> {
 // and the flavour's mitigations, in a Config of its own so that malloc's
 // per-thread cache entries are its alone.
 // Its slow paths drive decay (allocator/decay.h).
+// No class is zero_init (calloc zeroes what it needs), so malloc's fast path
+// has no zero_init test (policy/cache.h).
 template <Mitigations kM>
 struct MallocConfig : Compose<DefaultMapper, kM> {
+  static constexpr bool kZeroInitClasses = false;
   static void NoteSlowPath() { NoteDecaySlowPath(); }
 };
 

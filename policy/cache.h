@@ -49,6 +49,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "policy/contract.h"
 #include "slab/chunk.h"
@@ -81,6 +82,21 @@ struct CacheSetup {
 
 // The most objects per magazine a class may ask for.
 inline constexpr uint32_t kMaxMagazineCapacity = 1024;
+
+// Whether an allocator of Config may have zero_init classes: true unless the
+// Config declares `static constexpr bool kZeroInitClasses = false;` (the
+// malloc drop-in's, which zeroes for calloc itself). Without them, a cache's
+// allocation fast path does not test the class for zero_init, and
+// SlabAllocator refuses to register one.
+template <typename Config, typename = void>
+struct ZeroInitClassesOf : std::true_type {};
+template <typename Config>
+struct ZeroInitClassesOf<Config, std::void_t<decltype(Config::kZeroInitClasses)>>
+    : std::bool_constant<Config::kZeroInitClasses> {};
+template <typename Config>
+constexpr bool ZeroInitClasses() {
+  return ZeroInitClassesOf<Config>::value;
+}
 
 struct CacheStats {
   uint64_t depot_objects = 0;   // in the class's shared store

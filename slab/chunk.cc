@@ -128,7 +128,13 @@ absl::StatusOr<ClassGeometry> ComputeGeometry(size_t size, size_t alignment,
     g.size_offset =
         RoundUp(after_bitmaps + g.num_spans * state_bytes, sizeof(uint32_t));
   }
-  g.divisor_magic = ~uint64_t{0} / g.object_size + 1;
+  // floor(2^64 / size) + 1, and e = size * magic - 2^64 (slab/chunk.h): for
+  // a power of two size that is size itself, else 2^64 mod size subtracted
+  // from size.
+  g.divisor_magic = ~uint64_t{0} / g.object_size + 1 +
+                    (absl::has_single_bit(g.object_size) ? 1 : 0);
+  const uint64_t excess = g.object_size * g.divisor_magic;  // mod 2^64
+  g.start_limit = g.objects_per_span * excess;
   return g;
 }
 

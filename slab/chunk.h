@@ -83,10 +83,19 @@ struct ClassGeometry {
   size_t span_guard_bytes;   // never committed after them (span_guards)
   size_t state_offset;       // object state bytes' offset (0: none)
   size_t size_offset;        // object size records' offset (0: none)
-  // ceil(2^64 / object_size): for an offset n < 2^32, the high half of
-  // n * magic is n / object_size and the low half is below magic exactly
-  // when object_size divides n (Lemire, Kaser and Kurz, 2019).
+  // floor(2^64 / object_size) + 1 (after Lemire, Kaser and Kurz, 2019).
+  // With e = object_size * magic - 2^64 (1 <= e <= object_size), an offset
+  // in a span n = k * object_size + r (r < object_size) has
+  //   n * magic = k * 2^64 + (k * e + r * magic),
+  // the second term below 2^64: the product's high half is the object index
+  // k, and its low half is k * e for an object start and at least magic
+  // otherwise.
   uint64_t divisor_magic;
+  // objects_per_span * e: an offset n in a span is the start of one of its
+  // objects exactly when the low half of n * divisor_magic is below this
+  // (one multiply and one compare: an object start, and not in the span's
+  // tail).
+  uint64_t start_limit;
 
   size_t span_bytes() const { return size_t{1} << span_shift; }
 };
@@ -105,9 +114,15 @@ inline uint64_t ObjectIndex(unsigned __int128 product) {
 inline bool IsObjectStart(unsigned __int128 product, uint64_t divisor_magic) {
   return static_cast<uint64_t>(product) < divisor_magic;
 }
-// The low half alone (one 64-bit multiply), when the index is not needed.
-inline bool IsObjectStartOffset(uint64_t in_span, uint64_t divisor_magic) {
-  return in_span * divisor_magic < divisor_magic;
+// Whether the offset is the start of one of the span's objects (below
+// objects_per_span), from the product or from the offset alone (one 64-bit
+// multiply, when the index is not needed); see start_limit.
+inline bool IsStartInSpan(unsigned __int128 product, uint64_t start_limit) {
+  return static_cast<uint64_t>(product) < start_limit;
+}
+inline bool IsStartInSpanOffset(uint64_t in_span, uint64_t divisor_magic,
+                                uint64_t start_limit) {
+  return in_span * divisor_magic < start_limit;
 }
 
 // Object states (Mitigations::kObjectStates), one byte per object in the

@@ -71,6 +71,34 @@ TEST(ChunkTest, DivisorMagicGivesQuotientAndDivisibility) {
   }
 }
 
+// One multiply and one compare tell an object start in a span from any
+// other offset, the span's tail included, for every offset a span has.
+TEST(ChunkTest, StartLimitAcceptsExactlyTheObjectStarts) {
+  for (size_t size :
+       {8, 16, 24, 48, 64, 96, 112, 1000, 3000, 4096, 40000, 65536, 262144}) {
+    for (LayoutParams params : {LayoutParams{}, [] {
+                                  LayoutParams p;
+                                  p.span_guards = true;
+                                  p.max_objects_per_span = 16;
+                                  return p;
+                                }()}) {
+      const ClassGeometry g = Geometry(size, 8, params);
+      SCOPED_TRACE(testing::Message() << "size " << size << ", "
+                                      << g.objects_per_span << " per span");
+      for (uint64_t n = 0; n < g.span_bytes(); ++n) {
+        const bool start =
+            n % g.object_size == 0 && n / g.object_size < g.objects_per_span;
+        const unsigned __int128 p = OffsetProduct(n, g.divisor_magic);
+        ASSERT_EQ(IsStartInSpanOffset(n, g.divisor_magic, g.start_limit),
+                  start)
+            << n;
+        ASSERT_EQ(IsStartInSpan(p, g.start_limit), start) << n;
+        ASSERT_EQ(ObjectIndex(p), n / g.object_size) << n;
+      }
+    }
+  }
+}
+
 TEST(ChunkTest, InvalidShapesAreRefusedWithReasons) {
   LayoutParams params;
   EXPECT_EQ(ComputeGeometry(0, 0, kPage, params).status().code(),

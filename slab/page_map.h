@@ -63,9 +63,12 @@ static_assert(kMaxClasses <= 65536, "class ids must fit the map's entries");
 // is; a caller that only compares the id may pass relaxed.
 inline uint32_t LookupClass(
     const void* addr, std::memory_order order = std::memory_order_acquire) {
-  const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
-  if (ABSL_PREDICT_FALSE((a >> kAddressBits) != 0)) return 0;
-  const uint16_t* entry = &page_map_internal::class_of[a >> kChunkShift];
+  // One shift gives both the entry and, bounded, the address check.
+  const uintptr_t index = reinterpret_cast<uintptr_t>(addr) >> kChunkShift;
+  if (ABSL_PREDICT_FALSE(index >= uintptr_t{page_map_internal::kEntries})) {
+    return 0;
+  }
+  const uint16_t* entry = &page_map_internal::class_of[index];
   // `order` is a constant wherever this is inlined: one plain load on x86.
   return order == std::memory_order_relaxed
              ? __atomic_load_n(entry, __ATOMIC_RELAXED)
