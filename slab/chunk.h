@@ -87,7 +87,9 @@ struct ClassGeometry {
   // With e = object_size * magic - 2^64 (1 <= e <= object_size), an offset
   // in a span n = k * object_size + r (r < object_size) has
   //   n * magic = k * 2^64 + (k * e + r * magic),
-  // the second term below 2^64: the product's high half is the object index
+  // the second term below 2^64 (for n < 2^32 and objects up to
+  // kMaxObjectSize, since r * magic <= 2^64 - 2^64 / object_size +
+  // object_size and k * e <= n): the product's high half is the object index
   // k, and its low half is k * e for an object start and at least magic
   // otherwise.
   uint64_t divisor_magic;
