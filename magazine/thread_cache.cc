@@ -104,10 +104,10 @@ AllocateResult AllocateSlow(const ThreadTableRef& table,
     }
   }
   const auto none = [] { return static_cast<void*>(nullptr); };
-  return {cls.states
-              ? AllocateFromEntry<kCountCalls | kKeepStates | kZeroInit>(c,
-                                                                      none)
-              : AllocateFromEntry<kCountCalls | kZeroInit>(c, none),
+  // Any class comes here: zero_init ones too.
+  constexpr uint32_t kAny = kCountCalls | kZeroInit;
+  return {cls.states ? AllocateFromEntry<kAny | kKeepStates>(c, none)
+                     : AllocateFromEntry<kAny>(c, none),
           true};
 }
 

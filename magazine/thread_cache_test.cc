@@ -45,9 +45,9 @@ class TestClass {
   ~TestClass() { FlushThreadClass(Table::Ref(), id_); }
 
   void* Allocate() {
-    if (void* p = cached_.states
-                      ? TryAllocate<TestTag, kCountCalls | kKeepStates | kZeroInit>(id_)
-                      : TryAllocate<TestTag>(id_)) {
+    constexpr uint32_t kStates = kCountCalls | kKeepStates | kZeroInit;
+    if (void* p = cached_.states ? TryAllocate<TestTag, kStates>(id_)
+                                 : TryAllocate<TestTag>(id_)) {
       return p;
     }
     return AllocateSlow(Table::Ref(), cached_).object;

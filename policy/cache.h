@@ -91,7 +91,8 @@ inline constexpr uint32_t kMaxMagazineCapacity = 1024;
 template <typename Config, typename = void>
 struct ZeroInitClassesOf : std::true_type {};
 template <typename Config>
-struct ZeroInitClassesOf<Config, std::void_t<decltype(Config::kZeroInitClasses)>>
+struct ZeroInitClassesOf<Config,
+                         std::void_t<decltype(Config::kZeroInitClasses)>>
     : std::bool_constant<Config::kZeroInitClasses> {};
 template <typename Config>
 constexpr bool ZeroInitClasses() {

@@ -104,17 +104,14 @@ struct ClassGeometry {
 
 // An offset within a span (below 2^32) divided by the object size with the
 // class's divisor_magic: the whole product's high half is the index of the
-// object the offset falls in, and its low half is below divisor_magic
-// exactly when the offset is an object's start.
+// object the offset falls in, and its low half tells an object start
+// (IsStartInSpan).
 inline unsigned __int128 OffsetProduct(uint64_t in_span,
                                        uint64_t divisor_magic) {
   return static_cast<unsigned __int128>(in_span) * divisor_magic;
 }
 inline uint64_t ObjectIndex(unsigned __int128 product) {
   return static_cast<uint64_t>(product >> 64);
-}
-inline bool IsObjectStart(unsigned __int128 product, uint64_t divisor_magic) {
-  return static_cast<uint64_t>(product) < divisor_magic;
 }
 // Whether the offset is the start of one of the span's objects (below
 // objects_per_span), from the product or from the offset alone (one 64-bit
@@ -227,8 +224,7 @@ inline Location LocateInSlab(const void* p, uint32_t class_id) {
   const unsigned __int128 product =
       OffsetProduct(data & (g.span_bytes() - 1), g.divisor_magic);
   loc.index = static_cast<size_t>(ObjectIndex(product));
-  loc.object_start =
-      IsObjectStart(product, g.divisor_magic) && loc.index < g.objects_per_span;
+  loc.object_start = IsStartInSpan(product, g.start_limit);
   return loc;
 }
 

@@ -89,8 +89,7 @@ TEST(ChunkTest, StartLimitAcceptsExactlyTheObjectStarts) {
         const bool start =
             n % g.object_size == 0 && n / g.object_size < g.objects_per_span;
         const unsigned __int128 p = OffsetProduct(n, g.divisor_magic);
-        ASSERT_EQ(IsStartInSpanOffset(n, g.divisor_magic, g.start_limit),
-                  start)
+        ASSERT_EQ(IsStartInSpanOffset(n, g.divisor_magic, g.start_limit), start)
             << n;
         ASSERT_EQ(IsStartInSpan(p, g.start_limit), start) << n;
         ASSERT_EQ(ObjectIndex(p), n / g.object_size) << n;
